@@ -1,0 +1,106 @@
+/* The number trie: suspended numbers (exact entries) and digit prefixes
+ * (prefix entries), looked up by every INVITE on every worker.
+ *
+ * Keys are canonical E.164 digit strings (see number.h), packed by
+ * ntrie_key() into a uint64_t.  Lookup returns the best match: an exact
+ * entry first, else the longest prefix entry that the key starts with.
+ *
+ * Concurrency: any number of readers, one writer.  Readers take no locks
+ * and see either the whole of a change or none of it.  Memory the writer
+ * retires is handed to cfg.retire, which must free it only after every
+ * reader has passed a quiescent state (rte_rcu_qsbr in teishi-dp; a plain
+ * free() when there are no concurrent readers).
+ *
+ * The design is documented at the top of ntrie.c.
+ */
+#ifndef TEISHI_NTRIE_H
+#define TEISHI_NTRIE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NTRIE_MAX_DIGITS 15
+
+enum ntrie_kind {
+	NTRIE_EXACT = 1,
+	NTRIE_PREFIX = 2,
+};
+
+/* An entry: digits (as ntrie_key) plus kind and an opaque 32-bit value,
+ * which teishi uses as (action << 28 | order id); see NTRIE_VALUE(). */
+struct ntrie_entry {
+	uint64_t key;
+	uint32_t value;
+	uint8_t kind; /* enum ntrie_kind */
+};
+
+#define NTRIE_VALUE(action, id) ((uint32_t)(action) << 28 | ((uint32_t)(id) & 0x0fffffffu))
+#define NTRIE_VALUE_ACTION(v) ((v) >> 28)
+#define NTRIE_VALUE_ID(v) ((v) & 0x0fffffffu)
+
+struct ntrie_match {
+	uint32_t value;
+	uint8_t kind; /* 0 when no match */
+	uint8_t len;  /* digits of the entry that matched */
+};
+
+struct ntrie_config {
+	/* Called by the writer with memory no longer reachable by new readers.
+	 * Must free(ptr) once all readers have quiesced.  NULL: free() at once
+	 * (only safe without concurrent readers). */
+	void (*retire)(void *ctx, void *ptr);
+	void *retire_ctx;
+	/* Updates buffered before the writer folds them into the base
+	 * (0: default). */
+	uint32_t delta_capacity;
+};
+
+struct ntrie;
+
+/* Pack len (1..15) digits into a key.  Returns 0 when d holds a non-digit
+ * or len is out of range (0 is never a valid key). */
+uint64_t ntrie_key(const char *d, size_t len);
+/* Unpack a key into buf (>= NTRIE_MAX_DIGITS + 1 bytes); returns the length. */
+size_t ntrie_key_digits(uint64_t key, char *buf);
+
+/* Returns NULL with errno set (ENOMEM, EINVAL). */
+struct ntrie *ntrie_create(const struct ntrie_config *cfg);
+/* NULL-safe.  No reader may still use t. */
+void ntrie_free(struct ntrie *t);
+
+/* Writer: replace the whole content with entries[0..n) (any order;
+ * a later duplicate of the same key and kind wins).  Returns 0, -EINVAL
+ * (bad key or kind; nothing changed) or -ENOMEM (nothing changed). */
+int ntrie_build(struct ntrie *t, const struct ntrie_entry *entries, size_t n);
+
+/* Writer: add or overwrite one entry; visible to readers on return.
+ * Returns 0, -EINVAL or -ENOMEM. */
+int ntrie_insert(struct ntrie *t, uint64_t key, enum ntrie_kind kind, uint32_t value);
+/* Writer: remove one entry.  Returns 0, or -ENOENT when absent. */
+int ntrie_delete(struct ntrie *t, uint64_t key, enum ntrie_kind kind);
+/* Writer: fold buffered updates into the compact base now. */
+int ntrie_compact(struct ntrie *t);
+
+/* Reader: best match for key.  Returns 1 and fills m on a match, else 0. */
+int ntrie_lookup(const struct ntrie *t, uint64_t key, struct ntrie_match *m);
+/* Reader: resolve keys[0..n) into m[0..n) (m[i].kind == 0: no match),
+ * prefetching ahead to hide memory latency.  Returns the number of hits. */
+unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned n,
+			   struct ntrie_match *m);
+
+/* Writer (or with no concurrent writer): call fn for every live entry in
+ * key order, exact before prefix for equal keys; stop early when fn returns
+ * non-zero and return that value. */
+int ntrie_walk(const struct ntrie *t, int (*fn)(void *ctx, const struct ntrie_entry *e),
+	       void *ctx);
+
+struct ntrie_stats {
+	uint64_t entries;       /* live entries, exact + prefix */
+	uint64_t prefixes;      /* of which prefix entries */
+	uint64_t bytes;         /* memory held by the structure */
+	uint64_t delta_entries; /* updates not yet folded into the base */
+	uint64_t version;       /* bumped by every committed change */
+};
+void ntrie_stats(const struct ntrie *t, struct ntrie_stats *s);
+
+#endif

@@ -1,0 +1,110 @@
+/* SIP request scanning for the packet path.
+ *
+ * sip_scan() makes one forward pass over a complete SIP message held in a
+ * buffer that is NOT NUL-terminated, allocates nothing, never reads outside
+ * [buf, buf + len), and fills a struct sip_msg whose views point into buf.
+ * It records the method, whether an INVITE is initial (To has no tag), the
+ * Call-ID, the header values needed to build a stateless reply, and every
+ * number-bearing URI by the header it sits in.
+ */
+#ifndef TEISHI_SIP_H
+#define TEISHI_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A counted view into the message buffer. */
+struct sip_view {
+	const char *p;
+	uint32_t len;
+};
+
+enum sip_method {
+	SIP_METHOD_UNKNOWN = 0, /* a request with a method token we don't name */
+	SIP_METHOD_INVITE,
+	SIP_METHOD_ACK,
+	SIP_METHOD_BYE,
+	SIP_METHOD_CANCEL,
+	SIP_METHOD_OPTIONS,
+	SIP_METHOD_REGISTER,
+	SIP_METHOD_OTHER_KNOWN, /* PRACK, UPDATE, INFO, REFER, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH */
+};
+
+/* Where a number-bearing URI sits.  The order is the bit order of the
+ * verdict's header mask. */
+enum sip_hdr {
+	SIP_HDR_RURI = 0,
+	SIP_HDR_TO,
+	SIP_HDR_FROM,
+	SIP_HDR_PAI,       /* P-Asserted-Identity, each entry */
+	SIP_HDR_PPI,       /* P-Preferred-Identity */
+	SIP_HDR_RPID,      /* Remote-Party-ID */
+	SIP_HDR_DIVERSION, /* each Diversion entry */
+	SIP_HDR_HISTINFO,  /* each History-Info entry */
+	SIP_HDR__COUNT,
+};
+
+enum sip_scheme {
+	SIP_SCHEME_OTHER = 0,
+	SIP_SCHEME_SIP,
+	SIP_SCHEME_SIPS,
+	SIP_SCHEME_TEL,
+};
+
+enum sip_uri_flag {
+	SIP_URI_USER_PHONE = 1 << 0, /* ;user=phone on a sip/sips URI */
+	SIP_URI_ESCAPED = 1 << 1,    /* user part holds %HH escapes */
+};
+
+struct sip_uri {
+	struct sip_view uri;           /* the whole URI, scheme included */
+	struct sip_view user;          /* user part (tel: the number), raw, may hold %HH and ;params */
+	struct sip_view phone_context; /* value of ;phone-context=, or empty */
+	uint8_t hdr;                   /* enum sip_hdr */
+	uint8_t scheme;                /* enum sip_scheme */
+	uint8_t flags;                 /* enum sip_uri_flag */
+};
+
+#define SIP_MAX_URIS 24
+#define SIP_MAX_VIA 16
+
+enum sip_scan_flag {
+	SIP_F_REQUEST = 1 << 0,      /* a request line was found (else a response) */
+	SIP_F_INITIAL = 1 << 1,      /* INVITE whose To carries no tag */
+	SIP_F_URIS_TRUNCATED = 1 << 2, /* more URIs than SIP_MAX_URIS; extra ones dropped */
+	SIP_F_VIA_TRUNCATED = 1 << 3,
+	SIP_F_HAS_BODY = 1 << 4,     /* bytes follow the empty line */
+};
+
+struct sip_msg {
+	uint8_t method;              /* enum sip_method */
+	uint8_t n_uris;
+	uint8_t n_via;
+	uint16_t flags;              /* enum sip_scan_flag */
+	struct sip_view method_name; /* request: method token; response: empty */
+	struct sip_view call_id;     /* Call-ID / i value, trimmed */
+	struct sip_view from;        /* whole From header value, trimmed */
+	struct sip_view to;          /* whole To header value, trimmed */
+	struct sip_view cseq;        /* whole CSeq value, trimmed */
+	struct sip_view via[SIP_MAX_VIA]; /* each Via header line's value, in order */
+	uint32_t header_len;         /* bytes up to and including the empty line */
+	struct sip_uri uris[SIP_MAX_URIS];
+};
+
+/* Scan one message.  Returns 0 on a request, -EPROTO on a well-formed
+ * response, -EBADMSG when buf is not a SIP message (or the start line or a
+ * header needed for the verdict is malformed).  Only on 0 is out complete;
+ * on error out is still safe to read (counts are valid). */
+int sip_scan(const char *buf, size_t len, struct sip_msg *out);
+
+/* Decode a URI's user part into the text of a number: %HH escapes decoded
+ * (%00 is kept as a byte, never a terminator), cut at the first ';' (user
+ * parameters such as ;npdi ;rn= ;isub=).  Writes at most cap bytes to buf
+ * and returns the length, or -ENOSPC / -EINVAL (bad escape). */
+int sip_uri_number_text(const struct sip_uri *u, char *buf, size_t cap);
+
+const char *sip_hdr_name(enum sip_hdr h);
+const char *sip_method_name(enum sip_method m);
+
+#endif
