@@ -1,0 +1,233 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "verdict.h"
+
+/* Numbers per message we resolve in one bulk lookup; matches SIP_MAX_URIS so
+ * no scanned URI is ever skipped. */
+#define VERDICT_BULK_MSGS 32
+
+static const char *const reason_names[VERDICT_R__COUNT] = {
+	[VERDICT_R_NOT_SIP] = "not-sip",
+	[VERDICT_R_RESPONSE] = "response",
+	[VERDICT_R_NOT_INVITE] = "not-invite",
+	[VERDICT_R_IN_DIALOG] = "in-dialog",
+	[VERDICT_R_EMERGENCY] = "emergency",
+	[VERDICT_R_NO_MATCH] = "no-match",
+	[VERDICT_R_MATCH] = "match",
+};
+
+/* Short names accepted by --headers, in enum sip_hdr order. */
+static const char *const hdr_tokens[SIP_HDR__COUNT] = {
+	[SIP_HDR_RURI] = "ruri",
+	[SIP_HDR_TO] = "to",
+	[SIP_HDR_FROM] = "from",
+	[SIP_HDR_PAI] = "pai",
+	[SIP_HDR_PPI] = "ppi",
+	[SIP_HDR_RPID] = "rpid",
+	[SIP_HDR_DIVERSION] = "diversion",
+	[SIP_HDR_HISTINFO] = "history-info",
+};
+
+const char *verdict_reason_name(enum verdict_reason r)
+{
+	return (unsigned)r < VERDICT_R__COUNT ? reason_names[r] : "?";
+}
+
+const char *verdict_side_name(enum verdict_side s)
+{
+	return s == VERDICT_SIDE_CALLED ? "called" : "calling";
+}
+
+void verdict_config_default(struct verdict_config *cfg)
+{
+	cfg->headers = VERDICT_HEADERS_ALL;
+}
+
+static int header_token(const char *s, size_t len)
+{
+	for (int h = 0; h < SIP_HDR__COUNT; h++)
+		if (strlen(hdr_tokens[h]) == len && strncasecmp(hdr_tokens[h], s, len) == 0)
+			return h;
+	/* The long names sip_hdr_name() prints are accepted too. */
+	for (int h = 0; h < SIP_HDR__COUNT; h++) {
+		const char *n = sip_hdr_name(h);
+		if (n && strlen(n) == len && strncasecmp(n, s, len) == 0)
+			return h;
+	}
+	return -1;
+}
+
+int verdict_config_headers(struct verdict_config *cfg, const char *list, char *err, size_t errlen)
+{
+	uint32_t mask = 0;
+	const char *p = list;
+
+	if (strcasecmp(list, "all") == 0) {
+		cfg->headers = VERDICT_HEADERS_ALL;
+		return 0;
+	}
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int h = header_token(p, len);
+
+		if (h < 0) {
+			if (err)
+				snprintf(err, errlen,
+					 "unknown header \"%.*s\" (valid: all, ruri, to, from, pai, ppi, rpid, diversion, history-info)",
+					 (int)len, p);
+			return -EINVAL;
+		}
+		mask |= 1u << h;
+		p += len + (e != NULL);
+	}
+	if (mask == 0) {
+		if (err)
+			snprintf(err, errlen, "empty header list");
+		return -EINVAL;
+	}
+	cfg->headers = mask;
+	return 0;
+}
+
+enum verdict_side verdict_hdr_side(enum sip_hdr h)
+{
+	return h == SIP_HDR_RURI || h == SIP_HDR_TO ? VERDICT_SIDE_CALLED : VERDICT_SIDE_CALLING;
+}
+
+/* The number a URI carries, or -1 when its user part is not a number. */
+static int uri_number(const struct sip_uri *u, struct num *n)
+{
+	char text[64];
+	int len = sip_uri_number_text(u, text, sizeof(text));
+
+	if (len <= 0)
+		return -1;
+	if (num_parse(text, (size_t)len, u->phone_context.p, u->phone_context.len, n, NULL, 0) < 0)
+		return -1;
+	return 0;
+}
+
+/* Everything but the lookup: the verdicts that need no trie. Returns 1 when
+ * v is final. */
+static int decide_without_lookup(int scan_rc, const struct sip_msg *msg, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->action = VERDICT_PASS;
+	if (scan_rc == -EPROTO)
+		v->reason = VERDICT_R_RESPONSE;
+	else if (scan_rc < 0)
+		v->reason = VERDICT_R_NOT_SIP;
+	else if (msg->method != SIP_METHOD_INVITE)
+		v->reason = VERDICT_R_NOT_INVITE;
+	else if (!(msg->flags & SIP_F_INITIAL))
+		v->reason = VERDICT_R_IN_DIALOG;
+	else
+		return 0;
+	return 1;
+}
+
+/* Collect the keys of one initial INVITE's checked numbers.  Returns the
+ * count, or -1 when a called-side emergency code exempts the message. */
+static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *msg,
+			uint64_t *keys, uint8_t *uri_idx)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < msg->n_uris; i++) {
+		const struct sip_uri *u = &msg->uris[i];
+		int checked = (cfg->headers >> u->hdr) & 1;
+		int called = verdict_hdr_side(u->hdr) == VERDICT_SIDE_CALLED;
+		struct num num;
+
+		if (!checked && !called)
+			continue;
+		if (uri_number(u, &num) < 0)
+			continue;
+		if (called && num_is_emergency(&num))
+			return -1;
+		if (!checked)
+			continue;
+		keys[n] = ntrie_key(num.digits, num.len);
+		if (keys[n] == 0)
+			continue;
+		uri_idx[n++] = (uint8_t)i;
+	}
+	return n;
+}
+
+static void record_match(const struct sip_msg *msg, unsigned uri, const struct ntrie_match *m,
+			 struct verdict *v)
+{
+	const struct sip_uri *u = &msg->uris[uri];
+
+	v->action = VERDICT_BLOCK;
+	v->reason = VERDICT_R_MATCH;
+	v->uri = (uint8_t)uri;
+	v->hdr = u->hdr;
+	v->side = verdict_hdr_side(u->hdr);
+	v->match = *m;
+	/* Parsed once more only on a match, which is rare, to keep the
+	 * per-number state of the bulk path to a key. */
+	uri_number(u, &v->number);
+}
+
+int verdict_decide(const struct verdict_config *cfg, const struct ntrie *t, int scan_rc,
+		   const struct sip_msg *msg, struct verdict *v)
+{
+	const struct sip_msg *msgs[1] = { msg };
+
+	verdict_decide_bulk(cfg, t, &scan_rc, msgs, 1, v);
+	return v->action;
+}
+
+unsigned verdict_decide_bulk(const struct verdict_config *cfg, const struct ntrie *t,
+			     const int *scan_rc, const struct sip_msg *const *msgs, unsigned n,
+			     struct verdict *v)
+{
+	uint64_t keys[VERDICT_BULK_MSGS * SIP_MAX_URIS];
+	uint8_t uri_idx[VERDICT_BULK_MSGS * SIP_MAX_URIS];
+	uint16_t first[VERDICT_BULK_MSGS + 1];
+	struct ntrie_match m[VERDICT_BULK_MSGS * SIP_MAX_URIS];
+	unsigned blocked = 0;
+
+	for (unsigned base = 0; base < n; base += VERDICT_BULK_MSGS) {
+		unsigned batch = n - base < VERDICT_BULK_MSGS ? n - base : VERDICT_BULK_MSGS;
+		unsigned nkeys = 0;
+
+		for (unsigned i = 0; i < batch; i++) {
+			struct verdict *vi = &v[base + i];
+			const struct sip_msg *msg = msgs[base + i];
+			int k;
+
+			first[i] = (uint16_t)nkeys;
+			if (decide_without_lookup(scan_rc[base + i], msg, vi))
+				continue;
+			k = collect_keys(cfg, msg, keys + nkeys, uri_idx + nkeys);
+			if (k < 0) {
+				vi->reason = VERDICT_R_EMERGENCY;
+				continue;
+			}
+			vi->reason = VERDICT_R_NO_MATCH;
+			nkeys += (unsigned)k;
+		}
+		first[batch] = (uint16_t)nkeys;
+		if (nkeys == 0 || t == NULL)
+			continue;
+		if (ntrie_lookup_bulk(t, keys, nkeys, m) == 0)
+			continue;
+		for (unsigned i = 0; i < batch; i++) {
+			for (unsigned k = first[i]; k < first[i + 1]; k++) {
+				if (m[k].kind == 0)
+					continue;
+				record_match(msgs[base + i], uri_idx[k], &m[k], &v[base + i]);
+				blocked++;
+				break;
+			}
+		}
+	}
+	return blocked;
+}
