@@ -5,6 +5,10 @@
  * struct frame_info index the caller's buffer.  Fragments are recognised and
  * described (offset, more-fragments, id) so that the caller can reassemble
  * them (rte_ip_frag in DPDK) and parse the whole datagram again.
+ *
+ * Lengths come from the headers, not from len: Ethernet padding after the
+ * IP datagram is ignored, and a UDP payload is what the UDP length says.
+ * Checksums are not verified (NIC offload, or forwarded untouched anyway).
  */
 #ifndef TEISHI_FRAME_H
 #define TEISHI_FRAME_H
@@ -38,25 +42,49 @@ struct frame_info {
 	uint8_t ip_version;    /* 4 or 6; 0 when not IP */
 	uint8_t l4_proto;      /* IPPROTO_UDP, IPPROTO_TCP, ... (after ext headers) */
 	uint16_t vlan_tci[FRAME_MAX_VLANS]; /* outer first, host order */
-	uint16_t l3_offset;    /* IP header */
-	uint16_t l4_offset;    /* UDP/TCP header (0 for fragments and non-first fragments) */
-	uint16_t payload_offset;
-	uint16_t payload_len;
+	/* 32-bit because a reassembled datagram plus its headers can exceed
+	 * 64 KiB. */
+	uint32_t l3_offset;    /* IP header */
+	uint32_t l4_offset;    /* UDP/TCP header; 0 for fragments and non-UDP/TCP */
+	/* UDP/TCP payload; for FRAME_FRAGMENT the fragment's data (the bytes
+	 * after the IPv4 header or the IPv6 fragment header; in a first fragment
+	 * they begin with the rest of the extension chain and the L4 header). */
+	uint32_t payload_offset;
+	uint32_t payload_len;
 	uint8_t src_addr[16];  /* IPv4 in the first 4 bytes */
 	uint8_t dst_addr[16];
-	uint16_t src_port;     /* host order */
+	uint16_t src_port;     /* host order; 0 for fragments */
 	uint16_t dst_port;
-	/* Fragments (kind == FRAME_FRAGMENT). */
+	/* Fragments (kind == FRAME_FRAGMENT; zero otherwise).  A first
+	 * fragment has frag_offset 0 and frag_more set; an IPv6 "atomic"
+	 * fragment (offset 0, M clear, RFC 6946) is parsed as a whole datagram
+	 * and is not FRAME_FRAGMENT. */
 	uint32_t frag_id;      /* IPv4 id or IPv6 fragment identification */
 	uint16_t frag_offset;  /* in bytes */
 	bool frag_more;        /* MF */
 };
 
+/* IPv6 extension headers followed before giving up with -EBADMSG. */
+#define FRAME_MAX_EXT_HDRS 8
+
+/* One SIP port, 5060. */
 void frame_config_default(struct frame_config *cfg);
 
-/* Returns 0 and fills out (out->kind says what it is), or -EBADMSG when a
- * header is truncated or inconsistent (lengths beyond the frame, bad IHL,
- * endless extension headers). */
+/* Parse one frame.  cfg NULL means the default.  A UDP datagram or TCP
+ * segment with a payload is SIP when its source or destination port is one
+ * of cfg's.  Returns 0 and fills out (out->kind says what it is; out is
+ * zeroed first), -EINVAL when cfg->n_sip_ports > FRAME_MAX_SIP_PORTS, or
+ * -EBADMSG when a header is truncated or inconsistent:
+ *  - more than FRAME_MAX_VLANS tags;
+ *  - IPv4: version, IHL < 5, total length below the header or beyond the
+ *    frame, a non-last fragment whose data is empty or not a multiple of 8,
+ *    a fragment that would end beyond 65535 bytes;
+ *  - IPv6: version, payload length beyond the frame or 0 (jumbograms),
+ *    an extension header beyond the payload, hop-by-hop not first, more than
+ *    FRAME_MAX_EXT_HDRS extension headers, the same fragment rules as IPv4;
+ *  - UDP length below 8 or beyond the IP payload; TCP data offset below 5 or
+ *    beyond the IP payload.
+ * ARP, LLDP and 802.3 length frames are FRAME_NOT_IP whatever their length. */
 int frame_parse(const struct frame_config *cfg, const uint8_t *pkt, size_t len,
 		struct frame_info *out);
 
