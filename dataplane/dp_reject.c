@@ -1,0 +1,98 @@
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "dp_reject.h"
+
+struct rte_mbuf *dp_reject_build(struct rte_mempool *mp, const struct dp_msg *m,
+				 const struct sipreply_status *st)
+{
+	const struct frame_info *fi = &m->fi;
+	struct sipreply_dest d;
+	struct rte_mbuf *r;
+	uint32_t l2 = fi->l3_offset;
+	uint32_t l3 = fi->ip_version == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+	uint8_t *p;
+	int n, rc;
+
+	if (m->tcp || fi->l4_proto != IPPROTO_UDP || (fi->ip_version != 4 && fi->ip_version != 6) ||
+	    l2 < RTE_ETHER_HDR_LEN || l2 > m->len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rc = sipreply_dest(&m->msg, fi->ip_version, fi->src_addr, fi->src_port, &d);
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	r = rte_pktmbuf_alloc(mp);
+	if (r == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = rte_pktmbuf_mtod(r, uint8_t *);
+	if (rte_pktmbuf_tailroom(r) < l2 + l3 + sizeof(struct rte_udp_hdr) + 64)
+		goto nospace;
+	n = sipreply_build(&m->msg, st, (char *)p + l2 + l3 + sizeof(struct rte_udp_hdr),
+			   rte_pktmbuf_tailroom(r) - l2 - l3 - sizeof(struct rte_udp_hdr));
+	if (n < 0) {
+		rte_pktmbuf_free(r);
+		errno = -n;
+		return NULL;
+	}
+
+	/* Same L2 path back: the request's header with the MACs swapped
+	 * keeps the VLAN tags (802.1Q, QinQ) and the ethertype. */
+	memcpy(p, m->data, l2);
+	memcpy(p, m->data + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
+	memcpy(p + RTE_ETHER_ADDR_LEN, m->data, RTE_ETHER_ADDR_LEN);
+
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(p + l2 + l3);
+	uint16_t udp_len = (uint16_t)(sizeof(*udp) + (uint32_t)n);
+
+	udp->src_port = rte_cpu_to_be_16(fi->dst_port);
+	udp->dst_port = rte_cpu_to_be_16(d.port);
+	udp->dgram_len = rte_cpu_to_be_16(udp_len);
+	udp->dgram_cksum = 0;
+	if (fi->ip_version == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + l2);
+		const struct rte_ipv4_hdr *req = (const struct rte_ipv4_hdr *)(m->data + l2);
+
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = req->type_of_service;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(l3 + udp_len));
+		ip->time_to_live = DP_REJECT_TTL;
+		ip->next_proto_id = IPPROTO_UDP;
+		memcpy(&ip->src_addr, fi->dst_addr, 4);
+		memcpy(&ip->dst_addr, d.addr, 4);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(p + l2);
+		const struct rte_ipv6_hdr *req = (const struct rte_ipv6_hdr *)(m->data + l2);
+		uint32_t tc = rte_be_to_cpu_32(req->vtc_flow) & 0x0ff00000u;
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | tc);
+		ip->payload_len = rte_cpu_to_be_16(udp_len);
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = DP_REJECT_TTL;
+		memcpy(ip->src_addr, fi->dst_addr, 16);
+		memcpy(ip->dst_addr, d.addr, 16);
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	}
+	r->data_len = (uint16_t)(l2 + l3 + udp_len);
+	r->pkt_len = r->data_len;
+	return r;
+
+nospace:
+	rte_pktmbuf_free(r);
+	errno = ENOSPC;
+	return NULL;
+}

@@ -1,0 +1,905 @@
+/* teishi-dp: the DPDK bump-in-the-wire.
+ *
+ * Every worker lcore owns queue q of every port and runs, without locks:
+ *   RX burst -> dp_pipeline (parse, fragment checks + reassembly, SIP scan,
+ *   bulk verdict) -> forward to the peer port / reject out the ingress port
+ *   / drop -> TX burst,
+ * and reports an RCU quiescent state each loop, so that a live trie update
+ * (the sync module) can retire memory through the RCU defer queue.
+ *
+ * The main lcore does everything that may wait: it drains the blocked-call
+ * event ring into --events, reclaims retired trie memory, prints and dumps
+ * the stats, and handles the signals.  Telemetry callbacks run on DPDK's
+ * telemetry thread and only read.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <rte_telemetry.h>
+
+#include "dp_config.h"
+#include "dp_pipeline.h"
+#include "dp_reject.h"
+#include "listfile.h"
+#include "ntrie.h"
+#include "sipreply.h"
+#include "verdict.h"
+
+#define MAX_PORTS (2 * DP_MAX_PAIRS)
+#define NO_PEER UINT16_MAX
+/* How often an idle worker still calls the pipeline so that incomplete
+ * datagrams time out (microseconds). */
+#define EXPIRE_POLL_US 1000
+
+/* A blocked call, as the workers put it on the event ring. */
+struct dp_event {
+	uint64_t time_ns;   /* CLOCK_REALTIME */
+	uint8_t side;       /* enum verdict_side */
+	uint8_t hdr;        /* enum sip_hdr */
+	uint8_t action;     /* enum dp_side_action */
+	uint8_t ip_version;
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport, dport;
+	uint16_t port;      /* ingress port */
+	uint16_t code;      /* reject code (0: dropped) */
+	uint32_t entry_id;  /* list line (NTRIE_VALUE_ID) */
+	uint8_t entry_kind; /* enum ntrie_kind */
+	uint8_t entry_len;  /* digits of the entry */
+	uint8_t num_len;
+	uint8_t call_id_len;
+	char number[NUM_MAX_DIGITS + 1];
+	char call_id[80];
+} __rte_aligned(8);
+
+/* Counters of the application around the pipeline (per worker). */
+enum app_counter {
+	A_REJECT_SENT = 0,  /* rejects handed to TX */
+	A_REJECT_FAIL,      /* blocked, but no reject could be built (counted by errno in logs) */
+	A_BLOCK_DROP,       /* blocked and dropped by the side's action */
+	A_BLOCK_CALLING,    /* blocked by a calling-side number */
+	A_BLOCK_CALLED,     /* blocked by a called-side number */
+	A_TX_DROP,          /* mbufs the TX queue did not take */
+	A_EVENT_LOST,       /* events that found the ring full */
+	A__COUNT,
+};
+
+static const char *const app_counter_names[A__COUNT] = {
+	"rejects_sent", "reject_failures", "blocked_dropped", "blocked_calling",
+	"blocked_called", "tx_drops", "events_lost",
+};
+
+struct txq {
+	struct rte_mbuf *pkts[DP_OUT_MAX + DP_BURST_MAX];
+	uint16_t n;
+};
+
+struct worker {
+	unsigned lcore;
+	uint16_t queue;      /* its queue on every port; also its RCU thread id */
+	struct dp_worker *dw;
+	struct dp_burst_out *out;
+	volatile uint64_t last_rx_tsc;
+	struct txq *txq;     /* by port index in app.ports */
+	uint64_t c[A__COUNT];
+} __rte_cache_aligned;
+
+static struct {
+	struct dp_app_config cfg;
+	uint16_t ports[MAX_PORTS];
+	unsigned n_ports;
+	uint16_t peer[RTE_MAX_ETHPORTS];
+	uint8_t port_idx[RTE_MAX_ETHPORTS]; /* index in ports[] */
+	struct worker *workers;
+	unsigned n_workers;
+	struct rte_mempool *pool;
+	struct ntrie *trie;
+	struct listfile list;
+	struct rte_rcu_qsbr *rcu;
+	struct rte_rcu_qsbr_dq *dq;
+	struct rte_ring *events;
+	FILE *events_f;
+	struct sipreply_status status[2];
+	uint64_t started_ns;
+	uint32_t idle_exit_ms;
+} app;
+
+static volatile sig_atomic_t quit;
+static volatile sig_atomic_t dump_req;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump_req = 1;
+	else
+		quit = 1;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ntrie retire callback: the writer's old memory goes on the RCU defer
+ * queue and is freed once every worker has reported a quiescent state. */
+static void rcu_free(void *p, void *e, unsigned int n)
+{
+	void **ptrs = e;
+
+	(void)p;
+	for (unsigned i = 0; i < n; i++)
+		free(ptrs[i]);
+}
+
+static void trie_retire(void *ctx, void *ptr)
+{
+	(void)ctx;
+	if (app.dq == NULL || rte_rcu_qsbr_dq_enqueue(app.dq, &ptr) != 0) {
+		/* Queue full and nothing reclaimable yet: the writer (never a
+		 * worker) waits for a grace period instead. */
+		if (app.rcu)
+			rte_rcu_qsbr_synchronize(app.rcu, RTE_QSBR_THRID_INVALID);
+		free(ptr);
+	}
+}
+
+static void emit_event(struct worker *w, const struct dp_msg *m, uint16_t port, uint8_t action,
+		       uint16_t code)
+{
+	struct dp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ns = realtime_ns();
+	ev.side = m->v.side;
+	ev.hdr = m->v.hdr;
+	ev.action = action;
+	ev.ip_version = m->fi.ip_version;
+	memcpy(ev.src, m->fi.src_addr, 16);
+	memcpy(ev.dst, m->fi.dst_addr, 16);
+	ev.sport = m->fi.src_port;
+	ev.dport = m->fi.dst_port;
+	ev.port = port;
+	ev.code = code;
+	ev.entry_id = NTRIE_VALUE_ID(m->v.match.value);
+	ev.entry_kind = m->v.match.kind;
+	ev.entry_len = m->v.match.len;
+	ev.num_len = m->v.number.len;
+	memcpy(ev.number, m->v.number.digits, sizeof(ev.number));
+	ev.call_id_len = (uint8_t)RTE_MIN(m->msg.call_id.len, sizeof(ev.call_id));
+	memcpy(ev.call_id, m->msg.call_id.p, ev.call_id_len);
+	if (rte_ring_mp_enqueue_elem(app.events, &ev, sizeof(ev)) != 0)
+		w->c[A_EVENT_LOST]++;
+}
+
+
+static void tx_flush(struct worker *w, uint16_t port, struct txq *q)
+{
+	uint16_t sent = 0;
+
+	if (q->n == 0)
+		return;
+	sent = rte_eth_tx_burst(port, w->queue, q->pkts, q->n);
+	if (sent < q->n) {
+		w->c[A_TX_DROP] += (uint64_t)(q->n - sent);
+		rte_pktmbuf_free_bulk(q->pkts + sent, q->n - sent);
+	}
+	q->n = 0;
+}
+
+/* Route one pipeline result: forwarded mbufs to the peer of the port they
+ * came in on (released fragments may come from an earlier burst or another
+ * port), blocked messages to a reject out their ingress port or nowhere. */
+static void dispatch(struct worker *w, uint16_t rx_port, struct dp_burst_out *out,
+		     struct txq *txq)
+{
+	for (uint16_t i = 0; i < out->n_fwd; i++) {
+		struct rte_mbuf *m = out->fwd[i];
+		uint16_t in = m->port < RTE_MAX_ETHPORTS && app.peer[m->port] != NO_PEER ? m->port
+											 : rx_port;
+		uint16_t to = app.peer[in];
+		struct txq *q = &txq[app.port_idx[to]];
+
+		q->pkts[q->n++] = m;
+		if (q->n == DP_OUT_MAX)
+			tx_flush(w, to, q);
+	}
+	for (uint16_t i = 0; i < out->n_msgs; i++) {
+		struct dp_msg *m = &out->msgs[i];
+		uint16_t in;
+		uint8_t side, action;
+
+		if (m->action != DP_ACT_BLOCK)
+			continue;
+		in = m->n_pkts && m->pkts[0]->port < RTE_MAX_ETHPORTS &&
+				     app.peer[m->pkts[0]->port] != NO_PEER
+			     ? m->pkts[0]->port
+			     : rx_port;
+		side = m->v.side == VERDICT_SIDE_CALLING ? VERDICT_SIDE_CALLING : VERDICT_SIDE_CALLED;
+		action = app.cfg.action[side];
+		w->c[side == VERDICT_SIDE_CALLING ? A_BLOCK_CALLING : A_BLOCK_CALLED]++;
+		if (action == DP_SIDE_REJECT) {
+			struct rte_mbuf *r = dp_reject_build(app.pool, m, &app.status[side]);
+
+			if (r != NULL) {
+				struct txq *q = &txq[app.port_idx[in]];
+
+				q->pkts[q->n++] = r;
+				if (q->n == DP_OUT_MAX)
+					tx_flush(w, in, q);
+				w->c[A_REJECT_SENT]++;
+			} else {
+				w->c[A_REJECT_FAIL]++;
+			}
+		} else {
+			w->c[A_BLOCK_DROP]++;
+		}
+		emit_event(w, m, in, action, action == DP_SIDE_REJECT ? app.cfg.code[side] : 0);
+		rte_pktmbuf_free_bulk(m->pkts, m->n_pkts);
+		m->n_pkts = 0;
+	}
+}
+
+static int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct txq *txq = w->txq;
+	uint64_t expire_every = rte_get_tsc_hz() / (1000000 / EXPIRE_POLL_US);
+	uint64_t last_expire = rte_rdtsc();
+
+	rte_rcu_qsbr_thread_register(app.rcu, w->queue);
+	rte_rcu_qsbr_thread_online(app.rcu, w->queue);
+	while (!quit) {
+		bool any = false;
+
+		for (unsigned i = 0; i < app.n_ports; i++) {
+			uint16_t port = app.ports[i];
+			uint16_t n = rte_eth_rx_burst(port, w->queue, pkts, DP_BURST_MAX);
+			uint64_t now;
+
+			if (n == 0)
+				continue;
+			now = rte_rdtsc();
+			w->last_rx_tsc = now;
+			any = true;
+			dp_pipeline_process_burst(w->dw, pkts, n, now, w->out);
+			dispatch(w, port, w->out, txq);
+			for (unsigned j = 0; j < app.n_ports; j++)
+				tx_flush(w, app.ports[j], &txq[j]);
+		}
+		if (!any && dp_worker_pending(w->dw) > 0) {
+			uint64_t now = rte_rdtsc();
+
+			if (now - last_expire >= expire_every) {
+				last_expire = now;
+				dp_pipeline_process_burst(w->dw, pkts, 0, now, w->out);
+				dispatch(w, app.ports[0], w->out, txq);
+				for (unsigned j = 0; j < app.n_ports; j++)
+					tx_flush(w, app.ports[j], &txq[j]);
+			}
+		}
+		rte_rcu_qsbr_quiescent(app.rcu, w->queue);
+	}
+	/* Datagrams still being reassembled leave by the incomplete policy. */
+	while (dp_worker_pending(w->dw) > 0 || w->out->n_fwd > 0) {
+		if (dp_pipeline_flush(w->dw, w->out) == 0 && dp_worker_pending(w->dw) == 0)
+			break;
+		dispatch(w, app.ports[0], w->out, txq);
+		for (unsigned j = 0; j < app.n_ports; j++)
+			tx_flush(w, app.ports[j], &txq[j]);
+	}
+	rte_rcu_qsbr_thread_offline(app.rcu, w->queue);
+	rte_rcu_qsbr_thread_unregister(app.rcu, w->queue);
+	return 0;
+}
+
+/* Everything summed over the workers. */
+struct totals {
+	struct dp_counters dp;
+	uint64_t a[A__COUNT];
+};
+
+static void sum_totals(struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < app.n_workers; i++) {
+		dp_counters_add(&t->dp, dp_worker_counters(app.workers[i].dw));
+		for (int k = 0; k < A__COUNT; k++)
+			t->a[k] += app.workers[i].c[k];
+	}
+}
+
+/* The headline figures the issue names, derived from the pipeline's
+ * verdict reasons. */
+struct headline {
+	uint64_t frames, sip_requests, invites, initial_invites, blocked, parse_errors,
+		frag_reassembled, frag_timed_out, tx_drops;
+};
+
+static void headline(const struct totals *t, struct headline *h)
+{
+	const uint64_t *r = t->dp.reason;
+
+	h->frames = t->dp.c[DP_C_RX];
+	h->initial_invites = r[VERDICT_R_EMERGENCY] + r[VERDICT_R_NO_MATCH] + r[VERDICT_R_MATCH];
+	h->invites = h->initial_invites + r[VERDICT_R_IN_DIALOG];
+	h->sip_requests = h->invites + r[VERDICT_R_NOT_INVITE];
+	h->blocked = t->a[A_BLOCK_CALLING] + t->a[A_BLOCK_CALLED];
+	h->parse_errors = r[VERDICT_R_NOT_SIP] + t->dp.c[DP_C_BAD_FRAME];
+	h->frag_reassembled = t->dp.c[DP_C_FRAG_REASSEMBLED];
+	h->frag_timed_out = t->dp.c[DP_C_FRAG_TIMEOUT];
+	h->tx_drops = t->a[A_TX_DROP];
+}
+
+static void json_str(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void write_stats_json(FILE *f)
+{
+	struct totals t;
+	struct headline h;
+	struct ntrie_stats ts;
+
+	sum_totals(&t);
+	headline(&t, &h);
+	ntrie_stats(app.trie, &ts);
+	fprintf(f,
+		"{\"frames\":%" PRIu64 ",\"sip_requests\":%" PRIu64 ",\"invites\":%" PRIu64
+		",\"initial_invites\":%" PRIu64 ",\"blocked\":%" PRIu64 ",\"parse_errors\":%" PRIu64
+		",\"fragments_reassembled\":%" PRIu64 ",\"fragments_timed_out\":%" PRIu64
+		",\"tx_drops\":%" PRIu64,
+		h.frames, h.sip_requests, h.invites, h.initial_invites, h.blocked, h.parse_errors,
+		h.frag_reassembled, h.frag_timed_out, h.tx_drops);
+	fprintf(f, ",\"blocked_by_side\":{\"calling\":%" PRIu64 ",\"called\":%" PRIu64 "}",
+		t.a[A_BLOCK_CALLING], t.a[A_BLOCK_CALLED]);
+	fprintf(f, ",\"blocked_by_header\":{");
+	for (int i = 0; i < SIP_HDR__COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", sip_hdr_name(i), t.dp.blocked_hdr[i]);
+	fprintf(f, "},\"verdict_reasons\":{");
+	for (int i = 0; i < VERDICT_R__COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", verdict_reason_name(i), t.dp.reason[i]);
+	fprintf(f, "},\"pipeline\":{");
+	for (int i = 0; i < DP_C__COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", dp_counter_name(i), t.dp.c[i]);
+	fprintf(f, "},\"app\":{");
+	for (int i = 0; i < A__COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", app_counter_names[i], t.a[i]);
+	fprintf(f, "},\"list\":{\"entries\":%" PRIu64 ",\"version\":%" PRIu64 "}",
+		ts.entries, ts.version);
+	fprintf(f, ",\"workers\":%u}\n", app.n_workers);
+}
+
+static void dump_stats(void)
+{
+	FILE *f = stdout;
+
+	if (app.cfg.stats_path[0]) {
+		f = fopen(app.cfg.stats_path, "w");
+		if (f == NULL) {
+			fprintf(stderr, "teishi-dp: --stats-file %s: %s\n", app.cfg.stats_path,
+				strerror(errno));
+			return;
+		}
+	}
+	write_stats_json(f);
+	if (f != stdout)
+		fclose(f);
+	else
+		fflush(f);
+}
+
+static void write_event(FILE *f, const struct dp_event *ev)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], entry[NUM_MAX_DIGITS + 3];
+	int af = ev->ip_version == 6 ? AF_INET6 : AF_INET;
+	time_t secs = (time_t)(ev->time_ns / 1000000000ull);
+	struct tm tm;
+	char when[32];
+
+	inet_ntop(af, ev->src, src, sizeof(src));
+	inet_ntop(af, ev->dst, dst, sizeof(dst));
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(entry, sizeof(entry), "+%.*s%s", ev->entry_len, ev->number,
+		 ev->entry_kind == NTRIE_PREFIX ? "*" : "");
+	fprintf(f, "{\"time\":\"%s.%06uZ\",\"side\":\"%s\",\"header\":\"%s\",\"number\":\"+%.*s\","
+		   "\"entry\":\"%s\",\"entry_line\":%u,\"action\":\"%s\",\"code\":%u,\"port\":%u,"
+		   "\"call_id\":",
+		when, (unsigned)(ev->time_ns % 1000000000ull / 1000), verdict_side_name(ev->side),
+		sip_hdr_name(ev->hdr), ev->num_len, ev->number, entry, ev->entry_id,
+		dp_side_action_name(ev->action), ev->code, ev->port);
+	json_str(f, ev->call_id, ev->call_id_len);
+	fprintf(f, ",\"proto\":\"udp\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u}\n",
+		src, ev->sport, dst, ev->dport);
+}
+
+static void drain_events(void)
+{
+	struct dp_event ev[32];
+	unsigned n;
+
+	while ((n = rte_ring_sc_dequeue_burst_elem(app.events, ev, sizeof(ev[0]), 32, NULL)) > 0)
+		for (unsigned i = 0; i < n && app.events_f; i++)
+			write_event(app.events_f, &ev[i]);
+	if (app.events_f)
+		fflush(app.events_f);
+}
+
+static void print_summary(FILE *f)
+{
+	struct totals t;
+	struct headline h;
+
+	sum_totals(&t);
+	headline(&t, &h);
+	fprintf(f,
+		"teishi-dp: frames %" PRIu64 " sip-requests %" PRIu64 " invites %" PRIu64
+		" initial %" PRIu64 " blocked %" PRIu64 " (calling %" PRIu64 ", called %" PRIu64
+		") rejects %" PRIu64 " parse-errors %" PRIu64 " reassembled %" PRIu64
+		" frag-timeouts %" PRIu64 " tx-drops %" PRIu64 "\n",
+		h.frames, h.sip_requests, h.invites, h.initial_invites, h.blocked,
+		t.a[A_BLOCK_CALLING], t.a[A_BLOCK_CALLED], t.a[A_REJECT_SENT], h.parse_errors,
+		h.frag_reassembled, h.frag_timed_out, h.tx_drops);
+}
+
+static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct totals t;
+	struct headline h;
+
+	(void)cmd;
+	(void)params;
+	sum_totals(&t);
+	headline(&t, &h);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "frames", h.frames);
+	rte_tel_data_add_dict_u64(d, "sip_requests", h.sip_requests);
+	rte_tel_data_add_dict_u64(d, "invites", h.invites);
+	rte_tel_data_add_dict_u64(d, "initial_invites", h.initial_invites);
+	rte_tel_data_add_dict_u64(d, "blocked", h.blocked);
+	rte_tel_data_add_dict_u64(d, "parse_errors", h.parse_errors);
+	rte_tel_data_add_dict_u64(d, "fragments_reassembled", h.frag_reassembled);
+	rte_tel_data_add_dict_u64(d, "fragments_timed_out", h.frag_timed_out);
+	for (int i = 0; i < A__COUNT; i++)
+		rte_tel_data_add_dict_u64(d, app_counter_names[i], t.a[i]);
+	for (int i = 0; i < SIP_HDR__COUNT; i++) {
+		char k[64];
+
+		snprintf(k, sizeof(k), "blocked_%s", sip_hdr_name(i));
+		rte_tel_data_add_dict_u64(d, k, t.dp.blocked_hdr[i]);
+	}
+	for (int i = 0; i < DP_C__COUNT; i++) {
+		char k[64];
+
+		snprintf(k, sizeof(k), "pipeline_%s", dp_counter_name(i));
+		rte_tel_data_add_dict_u64(d, k, t.dp.c[i]);
+	}
+	return 0;
+}
+
+static int tel_list(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct ntrie_stats ts;
+
+	(void)cmd;
+	(void)params;
+	ntrie_stats(app.trie, &ts);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "source", app.cfg.list_path[0] ? app.cfg.list_path : "none");
+	rte_tel_data_add_dict_u64(d, "entries", ts.entries);
+	rte_tel_data_add_dict_u64(d, "prefixes", ts.prefixes);
+	rte_tel_data_add_dict_u64(d, "version", ts.version);
+	rte_tel_data_add_dict_u64(d, "bytes", ts.bytes);
+	return 0;
+}
+
+static void tel_config_kv(void *ctx, const char *key, const char *val)
+{
+	rte_tel_data_add_dict_string(ctx, key, val);
+}
+
+static int tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	dp_config_foreach(&app.cfg, tel_config_kv, d);
+	return 0;
+}
+
+static int port_init(uint16_t port, uint16_t nq)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t rxd = (uint16_t)app.cfg.rx_desc, txd = (uint16_t)app.cfg.tx_desc;
+	int rc, socket = rte_eth_dev_socket_id(port);
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc < 0)
+		return rc;
+	if (nq > 1) {
+		/* IP-only hash: every fragment of a datagram carries the same
+		 * addresses but only the first has ports, so an L4 hash would
+		 * split them over workers. */
+		uint64_t hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+
+		if (hf == 0) {
+			fprintf(stderr,
+				"teishi-dp: port %u (%s) has no IP RSS; %u queues are read as they are\n",
+				port, info.driver_name, nq);
+		} else {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+		}
+		if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+			fprintf(stderr, "teishi-dp: port %u (%s) has %u RX / %u TX queues, %u workers need %u\n",
+				port, info.driver_name, info.max_rx_queues, info.max_tx_queues, nq, nq);
+			return -EINVAL;
+		}
+	}
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc < 0)
+		return rc;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	if (rc < 0)
+		return rc;
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, rxd, (unsigned)socket, NULL, app.pool);
+		if (rc < 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port, q, txd, (unsigned)socket, NULL);
+		if (rc < 0)
+			return rc;
+	}
+	/* Not every PMD has a promiscuous mode (net_pcap, net_ring): fine. */
+	rte_eth_promiscuous_enable(port);
+	return rte_eth_dev_start(port);
+}
+
+static void cleanup(void)
+{
+	for (unsigned i = 0; i < app.n_ports; i++) {
+		rte_eth_dev_stop(app.ports[i]);
+		rte_eth_dev_close(app.ports[i]);
+	}
+	for (unsigned i = 0; app.workers && i < app.n_workers; i++) {
+		dp_worker_free(app.workers[i].dw);
+		rte_free(app.workers[i].out);
+		rte_free(app.workers[i].txq);
+	}
+	rte_free(app.workers);
+	if (app.dq)
+		rte_rcu_qsbr_dq_delete(app.dq);
+	ntrie_free(app.trie);
+	listfile_free(&app.list);
+	rte_free(app.rcu);
+	rte_ring_free(app.events);
+	if (app.events_f)
+		fclose(app.events_f);
+}
+
+static int setup(void)
+{
+	char err[512];
+	unsigned lcore, nq;
+	uint32_t nb_mbufs;
+	struct ntrie_config tc = { .retire = trie_retire };
+
+	/* Ports: every one named in a pair must exist. */
+	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
+		app.peer[i] = NO_PEER;
+	for (unsigned i = 0; i < app.cfg.n_pairs; i++) {
+		uint16_t a = app.cfg.pairs[i].a, b = app.cfg.pairs[i].b;
+
+		if (!rte_eth_dev_is_valid_port(a) || !rte_eth_dev_is_valid_port(b)) {
+			fprintf(stderr, "teishi-dp: --ports %u:%u: port %u does not exist (%u ports found)\n",
+				a, b, rte_eth_dev_is_valid_port(a) ? b : a, rte_eth_dev_count_avail());
+			return -ENODEV;
+		}
+		app.peer[a] = b;
+		app.peer[b] = a;
+		app.port_idx[a] = (uint8_t)app.n_ports;
+		app.ports[app.n_ports++] = a;
+		app.port_idx[b] = (uint8_t)app.n_ports;
+		app.ports[app.n_ports++] = b;
+	}
+
+	/* Workers: the lcores named, or every EAL worker lcore. */
+	if (app.cfg.n_workers) {
+		for (unsigned i = 0; i < app.cfg.n_workers; i++) {
+			lcore = app.cfg.workers[i];
+			if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore) ||
+			    lcore == rte_get_main_lcore()) {
+				fprintf(stderr,
+					"teishi-dp: --workers: lcore %u is not an EAL worker lcore (see -l)\n",
+					lcore);
+				return -EINVAL;
+			}
+		}
+		app.n_workers = app.cfg.n_workers;
+	} else {
+		app.n_workers = rte_lcore_count() - 1;
+		if (app.n_workers == 0) {
+			fprintf(stderr, "teishi-dp: no worker lcore: give EAL at least two (-l 0-1)\n");
+			return -EINVAL;
+		}
+		if (app.n_workers > DP_MAX_WORKERS)
+			app.n_workers = DP_MAX_WORKERS;
+	}
+	nq = app.n_workers;
+	app.workers = rte_zmalloc("teishi_workers", sizeof(struct worker) * app.n_workers,
+				  RTE_CACHE_LINE_SIZE);
+	if (app.workers == NULL)
+		return -ENOMEM;
+	{
+		unsigned i = 0;
+
+		if (app.cfg.n_workers) {
+			for (; i < app.n_workers; i++)
+				app.workers[i].lcore = app.cfg.workers[i];
+		} else {
+			RTE_LCORE_FOREACH_WORKER(lcore) {
+				if (i == app.n_workers)
+					break;
+				app.workers[i++].lcore = lcore;
+			}
+		}
+	}
+
+	/* RCU: one reader thread id per worker (its queue number). */
+	{
+		size_t sz = rte_rcu_qsbr_get_memsize(app.n_workers);
+		struct rte_rcu_qsbr_dq_parameters dqp = { 0 };
+
+		app.rcu = rte_zmalloc("teishi_rcu", sz, RTE_CACHE_LINE_SIZE);
+		if (app.rcu == NULL || rte_rcu_qsbr_init(app.rcu, app.n_workers) != 0)
+			return -ENOMEM;
+		dqp.name = "teishi_trie_dq";
+		dqp.size = 1024;
+		dqp.esize = sizeof(void *);
+		dqp.trigger_reclaim_limit = 64;
+		dqp.max_reclaim_size = 1024;
+		dqp.free_fn = rcu_free;
+		dqp.v = app.rcu;
+		app.dq = rte_rcu_qsbr_dq_create(&dqp);
+		if (app.dq == NULL) {
+			fprintf(stderr, "teishi-dp: RCU defer queue: %s\n", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+
+	/* The trie and, in static mode, the list. */
+	app.trie = ntrie_create(&tc);
+	if (app.trie == NULL)
+		return -errno;
+	if (app.cfg.list_path[0]) {
+		int rc = listfile_load(app.cfg.list_path, 1, &app.list, err, sizeof(err));
+
+		if (rc < 0) {
+			fprintf(stderr, "teishi-dp: %s\n", err);
+			return rc;
+		}
+		rc = ntrie_build(app.trie, app.list.entries, app.list.n);
+		if (rc < 0) {
+			fprintf(stderr, "teishi-dp: --list %s: building the trie: %s\n",
+				app.cfg.list_path, strerror(-rc));
+			return rc;
+		}
+	}
+
+	for (int s = 0; s < 2; s++) {
+		app.status[s].code = app.cfg.code[s];
+		app.status[s].phrase = sipreply_phrase(app.cfg.code[s]);
+		app.status[s].reason_text = app.cfg.reason_text;
+	}
+
+	/* Enough mbufs for every descriptor, every burst in flight, every
+	 * held fragment and the rejects. */
+	nb_mbufs = app.cfg.mbufs;
+	if (nb_mbufs == 0)
+		nb_mbufs = app.n_ports * nq * (app.cfg.rx_desc + app.cfg.tx_desc + DP_OUT_MAX) +
+			   nq * app.cfg.pipe.frag_max_datagrams * DP_FRAG_MAX * 2 + 4096;
+	app.pool = rte_pktmbuf_pool_create("teishi_pkts", nb_mbufs, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (app.pool == NULL) {
+		fprintf(stderr, "teishi-dp: mbuf pool of %u: %s\n", nb_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+
+	app.events = rte_ring_create_elem("teishi_events", sizeof(struct dp_event),
+					  app.cfg.event_ring, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (app.events == NULL) {
+		fprintf(stderr, "teishi-dp: event ring: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	if (app.cfg.events_path[0]) {
+		app.events_f = fopen(app.cfg.events_path, "a");
+		if (app.events_f == NULL) {
+			fprintf(stderr, "teishi-dp: --events %s: %s\n", app.cfg.events_path,
+				strerror(errno));
+			return -errno;
+		}
+	}
+
+	for (unsigned i = 0; i < app.n_workers; i++) {
+		struct worker *w = &app.workers[i];
+		char name[32];
+		int socket = (int)rte_lcore_to_socket_id(w->lcore);
+
+		w->queue = (uint16_t)i;
+		snprintf(name, sizeof(name), "teishi_w%u", i);
+		w->dw = dp_worker_create(name, &app.cfg.pipe, app.trie, rte_get_tsc_hz(), socket);
+		if (w->dw == NULL) {
+			fprintf(stderr, "teishi-dp: worker %u: %s\n", i, strerror(errno));
+			return -errno;
+		}
+		w->out = rte_zmalloc_socket("teishi_out", sizeof(*w->out), RTE_CACHE_LINE_SIZE,
+					    socket);
+		w->txq = rte_zmalloc_socket("teishi_txq", sizeof(struct txq) * app.n_ports,
+					    RTE_CACHE_LINE_SIZE, socket);
+		if (w->out == NULL || w->txq == NULL)
+			return -ENOMEM;
+	}
+
+	for (unsigned i = 0; i < app.n_ports; i++) {
+		int rc = port_init(app.ports[i], (uint16_t)nq);
+
+		if (rc < 0) {
+			fprintf(stderr, "teishi-dp: port %u: %s\n", app.ports[i], strerror(-rc));
+			return rc;
+		}
+	}
+
+	rte_telemetry_register_cmd("/teishi/stats", tel_stats,
+				   "teishi-dp counters, summed over the workers. No parameters");
+	rte_telemetry_register_cmd("/teishi/list", tel_list,
+				   "The suspension list: source, entries, prefixes, version. No parameters");
+	rte_telemetry_register_cmd("/teishi/config", tel_config,
+				   "teishi-dp's effective configuration. No parameters");
+	return 0;
+}
+
+/* Options only the tests need stay out of the config table: they are not
+ * operating settings.  --idle-exit MS stops the run once no frame has been
+ * received for MS milliseconds (pcap replay). */
+static void take_test_options(int *argc, char **argv)
+{
+	int o = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--idle-exit") == 0 && i + 1 < *argc) {
+			app.idle_exit_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	*argc = o;
+}
+
+int main(int argc, char **argv)
+{
+	char err[PATH_MAX + 256];
+	uint64_t hz, next_summary, idle_ticks;
+	int rc;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "teishi-dp: EAL: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+	argv[0] = (char *)"teishi-dp";
+	take_test_options(&argc, argv);
+
+	dp_config_default(&app.cfg);
+	rc = dp_config_parse_args(&app.cfg, argc, argv, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "teishi-dp: %s\n", err);
+		rte_eal_cleanup();
+		return rc < 0 ? 2 : 0;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+
+	rc = setup();
+	if (rc < 0) {
+		cleanup();
+		rte_eal_cleanup();
+		return 1;
+	}
+	app.started_ns = realtime_ns();
+	fprintf(stderr, "teishi-dp: %u port(s), %u worker(s), %" PRIu64 " list entries\n",
+		app.n_ports, app.n_workers, (uint64_t)app.list.n);
+
+	for (unsigned i = 0; i < app.n_workers; i++) {
+		app.workers[i].last_rx_tsc = rte_rdtsc();
+		rte_eal_remote_launch(worker_main, &app.workers[i], app.workers[i].lcore);
+	}
+
+	hz = rte_get_tsc_hz();
+	next_summary = rte_rdtsc() + app.cfg.stats_interval * hz;
+	idle_ticks = app.idle_exit_ms * hz / 1000;
+	while (!quit) {
+		uint64_t now;
+
+		drain_events();
+		rte_rcu_qsbr_dq_reclaim(app.dq, UINT32_MAX, NULL, NULL, NULL);
+		if (dump_req) {
+			dump_req = 0;
+			dump_stats();
+		}
+		now = rte_rdtsc();
+		if (app.cfg.stats_interval && now >= next_summary) {
+			print_summary(stderr);
+			next_summary = now + app.cfg.stats_interval * hz;
+		}
+		if (idle_ticks) {
+			bool idle = true;
+
+			for (unsigned i = 0; i < app.n_workers; i++) {
+				uint64_t last = app.workers[i].last_rx_tsc;
+
+				if (last > now || now - last < idle_ticks)
+					idle = false;
+			}
+			if (idle)
+				quit = 1;
+		}
+		rte_delay_us_sleep(1000);
+	}
+
+	rte_eal_mp_wait_lcore();
+	drain_events();
+	for (unsigned i = 0; i < app.n_ports; i++) {
+		rc = rte_eth_dev_stop(app.ports[i]);
+		if (rc < 0)
+			fprintf(stderr, "teishi-dp: stopping port %u: %s\n", app.ports[i],
+				strerror(-rc));
+	}
+	print_summary(stderr);
+	dump_stats();
+	cleanup();
+	rte_eal_cleanup();
+	return 0;
+}
