@@ -1,0 +1,587 @@
+/* ntrie: behaviour, a property test against a plain model, and readers
+ * running against a writer with deferred reclamation. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ntrie.h"
+
+static uint64_t K(const char *s)
+{
+	return ntrie_key(s, strlen(s));
+}
+
+static struct ntrie *new_trie(uint32_t delta)
+{
+	struct ntrie_config cfg = { .delta_capacity = delta };
+	struct ntrie *t = ntrie_create(&cfg);
+
+	assert_non_null(t);
+	return t;
+}
+
+static void test_ntrie_key_roundtrip_and_order(void **state)
+{
+	char buf[NTRIE_MAX_DIGITS + 1];
+	(void)state;
+
+	assert_int_equal(ntrie_key_digits(K("81312345678"), buf), 11);
+	assert_string_equal(buf, "81312345678");
+	assert_int_equal(ntrie_key_digits(K("999999999999999"), buf), 15);
+	assert_string_equal(buf, "999999999999999");
+	assert_int_equal(ntrie_key_digits(K("0"), buf), 1);
+	assert_string_equal(buf, "0");
+	/* lexicographic: a prefix sorts before its extensions, "12" < "120" < "13" */
+	assert_true(K("12") < K("120"));
+	assert_true(K("120") < K("13"));
+	assert_true(K("8") < K("80"));
+}
+
+static void test_ntrie_key_rejects_bad_input(void **state)
+{
+	(void)state;
+	assert_int_equal(ntrie_key("", 0), 0);
+	assert_int_equal(ntrie_key("1234567890123456", 16), 0);
+	assert_int_equal(ntrie_key("81a", 3), 0);
+	assert_int_equal(ntrie_key(NULL, 3), 0);
+	assert_int_equal(ntrie_key("+81", 3), 0);
+}
+
+static void test_ntrie_bad_keys_are_einval(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	struct ntrie_entry bad[2] = { { .key = K("8131"), .value = 1, .kind = NTRIE_EXACT },
+				      { .key = 0x8131000000000003ull /* a digit past len */,
+					.value = 2, .kind = NTRIE_EXACT } };
+	struct ntrie_match m;
+	(void)state;
+
+	assert_int_equal(ntrie_insert(t, 0, NTRIE_EXACT, 1), -EINVAL);
+	assert_int_equal(ntrie_insert(t, K("81"), 3, 1), -EINVAL);
+	assert_int_equal(ntrie_insert(t, 0xA000000000000001ull, NTRIE_EXACT, 1), -EINVAL);
+	assert_int_equal(ntrie_delete(t, 0, NTRIE_PREFIX), -EINVAL);
+	assert_int_equal(ntrie_build(t, bad, 2), -EINVAL);
+	/* nothing changed by the failed build */
+	assert_int_equal(ntrie_insert(t, K("8131"), NTRIE_PREFIX, 9), 0);
+	assert_int_equal(ntrie_build(t, bad, 2), -EINVAL);
+	assert_int_equal(ntrie_lookup(t, K("81312"), &m), 1);
+	assert_int_equal(m.value, 9);
+	assert_int_equal(ntrie_lookup(t, 0xA000000000000001ull, &m), 0);
+	assert_int_equal(m.kind, 0);
+	ntrie_free(t);
+}
+
+static void test_ntrie_exact_beats_prefix(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	struct ntrie_match m;
+	(void)state;
+
+	assert_int_equal(ntrie_insert(t, K("8131234"), NTRIE_PREFIX, 7), 0);
+	assert_int_equal(ntrie_insert(t, K("81312345678"), NTRIE_EXACT, 42), 0);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 1);
+	assert_int_equal(m.kind, NTRIE_EXACT);
+	assert_int_equal(m.value, 42);
+	assert_int_equal(m.len, 11);
+	assert_int_equal(ntrie_lookup(t, K("81312345679"), &m), 1);
+	assert_int_equal(m.kind, NTRIE_PREFIX);
+	assert_int_equal(m.value, 7);
+	assert_int_equal(m.len, 7);
+	ntrie_free(t);
+}
+
+static void test_ntrie_longest_prefix_wins(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	struct ntrie_entry e[] = {
+		{ .key = K("81"), .value = 1, .kind = NTRIE_PREFIX },
+		{ .key = K("8131"), .value = 2, .kind = NTRIE_PREFIX },
+		{ .key = K("813123"), .value = 3, .kind = NTRIE_PREFIX },
+	};
+	struct ntrie_match m;
+	(void)state;
+
+	assert_int_equal(ntrie_build(t, e, 3), 0);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 1);
+	assert_int_equal(m.value, 3);
+	assert_int_equal(m.len, 6);
+	assert_int_equal(ntrie_lookup(t, K("81319"), &m), 1);
+	assert_int_equal(m.value, 2);
+	assert_int_equal(ntrie_lookup(t, K("8190"), &m), 1);
+	assert_int_equal(m.value, 1);
+	/* a prefix matches the key equal to it, not a shorter key */
+	assert_int_equal(ntrie_lookup(t, K("8131"), &m), 1);
+	assert_int_equal(m.value, 2);
+	assert_int_equal(ntrie_lookup(t, K("8"), &m), 0);
+	assert_int_equal(ntrie_lookup(t, K("44"), &m), 0);
+	/* a delta prefix longer than the base one wins, a deleted one falls back */
+	assert_int_equal(ntrie_insert(t, K("8131234"), NTRIE_PREFIX, 4), 0);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 1);
+	assert_int_equal(m.value, 4);
+	assert_int_equal(ntrie_delete(t, K("813123"), NTRIE_PREFIX), 0);
+	assert_int_equal(ntrie_lookup(t, K("81312399999"), &m), 1);
+	assert_int_equal(m.value, 2);
+	ntrie_free(t);
+}
+
+static void test_ntrie_delete_and_overwrite(void **state)
+{
+	struct ntrie *t = new_trie(4);
+	struct ntrie_match m;
+	struct ntrie_stats s;
+	(void)state;
+
+	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_EXACT), -ENOENT);
+	assert_int_equal(ntrie_insert(t, K("81312345678"), NTRIE_EXACT, 1), 0);
+	assert_int_equal(ntrie_insert(t, K("81312345678"), NTRIE_EXACT, 2), 0);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 1);
+	assert_int_equal(m.value, 2);
+	ntrie_stats(t, &s);
+	assert_int_equal(s.entries, 1);
+	/* same digits as a prefix are a different entry */
+	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_PREFIX), -ENOENT);
+	assert_int_equal(ntrie_compact(t), 0);
+	ntrie_stats(t, &s);
+	assert_int_equal(s.delta_entries, 0);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 1);
+	assert_int_equal(m.value, 2);
+	assert_int_equal(ntrie_insert(t, K("81312345678"), NTRIE_EXACT, 3), 0);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 1);
+	assert_int_equal(m.value, 3);
+	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_EXACT), 0);
+	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_EXACT), -ENOENT);
+	assert_int_equal(ntrie_lookup(t, K("81312345678"), &m), 0);
+	ntrie_stats(t, &s);
+	assert_int_equal(s.entries, 0);
+	ntrie_free(t);
+}
+
+static void test_ntrie_build_later_duplicate_wins(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	struct ntrie_entry e[] = {
+		{ .key = K("815012345678"), .value = 1, .kind = NTRIE_EXACT },
+		{ .key = K("815012345678"), .value = 2, .kind = NTRIE_EXACT },
+		{ .key = K("815012345678"), .value = 3, .kind = NTRIE_PREFIX },
+	};
+	struct ntrie_match m;
+	struct ntrie_stats s;
+	(void)state;
+
+	assert_int_equal(ntrie_build(t, e, 3), 0);
+	assert_int_equal(ntrie_lookup(t, K("815012345678"), &m), 1);
+	assert_int_equal(m.value, 2);
+	assert_int_equal(m.kind, NTRIE_EXACT);
+	ntrie_stats(t, &s);
+	assert_int_equal(s.entries, 2);
+	assert_int_equal(s.prefixes, 1);
+	assert_true(s.bytes > 0);
+	assert_true(s.version >= 1);
+	ntrie_free(t);
+}
+
+struct walk_ctx {
+	char out[512];
+	int stop_after;
+	int seen;
+};
+
+static int walk_fn(void *ctx, const struct ntrie_entry *e)
+{
+	struct walk_ctx *w = ctx;
+	char buf[NTRIE_MAX_DIGITS + 1];
+
+	ntrie_key_digits(e->key, buf);
+	snprintf(w->out + strlen(w->out), sizeof(w->out) - strlen(w->out), "%s%c%u ", buf,
+		 e->kind == NTRIE_EXACT ? '=' : '*', e->value);
+	return ++w->seen == w->stop_after ? 99 : 0;
+}
+
+static void test_ntrie_walk_in_key_order_exact_first(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	struct ntrie_entry e[] = {
+		{ .key = K("13"), .value = 1, .kind = NTRIE_EXACT },
+		{ .key = K("120"), .value = 2, .kind = NTRIE_PREFIX },
+		{ .key = K("12"), .value = 3, .kind = NTRIE_PREFIX },
+		{ .key = K("12"), .value = 4, .kind = NTRIE_EXACT },
+	};
+	struct walk_ctx w = { .stop_after = -1 };
+	(void)state;
+
+	assert_int_equal(ntrie_build(t, e, 4), 0);
+	assert_int_equal(ntrie_insert(t, K("121"), NTRIE_EXACT, 5), 0);
+	assert_int_equal(ntrie_delete(t, K("13"), NTRIE_EXACT), 0);
+	assert_int_equal(ntrie_walk(t, walk_fn, &w), 0);
+	assert_string_equal(w.out, "12=4 12*3 120*2 121=5 ");
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 2;
+	assert_int_equal(ntrie_walk(t, walk_fn, &w), 99);
+	assert_string_equal(w.out, "12=4 12*3 ");
+	ntrie_free(t);
+}
+
+static void test_ntrie_bulk_matches_single(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	uint64_t keys[100];
+	struct ntrie_match mb[100], ms;
+	unsigned hits = 0;
+	(void)state;
+
+	assert_int_equal(ntrie_insert(t, K("8150"), NTRIE_PREFIX, 50), 0);
+	assert_int_equal(ntrie_compact(t), 0);
+	for (int i = 0; i < 100; i++) {
+		char d[16];
+		snprintf(d, sizeof(d), "81%d%08d", 30 + i % 30, i * 7919);
+		keys[i] = i == 99 ? 0 : K(d);
+		if (i % 3 == 0 && i < 99)
+			assert_int_equal(ntrie_insert(t, keys[i], NTRIE_EXACT, (uint32_t)i), 0);
+		if (i == 50)
+			assert_int_equal(ntrie_compact(t), 0);
+	}
+	hits = ntrie_lookup_bulk(t, keys, 100, mb);
+	for (int i = 0; i < 100; i++) {
+		int h = ntrie_lookup(t, keys[i], &ms);
+		assert_int_equal(mb[i].kind, ms.kind);
+		if (h) {
+			assert_int_equal(mb[i].value, ms.value);
+			assert_int_equal(mb[i].len, ms.len);
+		}
+	}
+	assert_int_equal(hits, 33 + 3 /* 8150... for i % 30 == 20 */);
+	ntrie_free(t);
+}
+
+/* ---- property test against a plain model ---- */
+
+struct model_slot {
+	uint64_t key;
+	uint32_t value;
+	uint8_t kind;
+	uint8_t live;
+};
+
+struct model {
+	struct model_slot *s;
+	size_t mask;
+};
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static struct model_slot *model_slot(struct model *md, uint64_t key, uint8_t kind)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20 ^ kind) & md->mask;
+
+	for (;; i = (i + 1) & md->mask)
+		if (md->s[i].key == 0 || (md->s[i].key == key && md->s[i].kind == kind))
+			return &md->s[i];
+}
+
+static int model_lookup(struct model *md, uint64_t key, struct ntrie_match *m)
+{
+	unsigned len = key & 15;
+	char d[NTRIE_MAX_DIGITS + 1];
+	struct model_slot *s;
+
+	if (len == 0 || ntrie_key(d, ntrie_key_digits(key, d)) != key) {
+		m->kind = 0;
+		return 0;
+	}
+	s = model_slot(md, key, NTRIE_EXACT);
+
+	if (s->key && s->live) {
+		*m = (struct ntrie_match){ s->value, NTRIE_EXACT, (uint8_t)len };
+		return 1;
+	}
+	for (unsigned l = len; l >= 1; l--) {
+		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
+		s = model_slot(md, pk, NTRIE_PREFIX);
+		if (s->key && s->live) {
+			*m = (struct ntrie_match){ s->value, NTRIE_PREFIX, (uint8_t)l };
+			return 1;
+		}
+	}
+	m->kind = 0;
+	return 0;
+}
+
+/* Keys over a small alphabet so that prefixes, overwrites and deletes
+ * meet; now and then a full random 15-digit key. */
+static uint64_t random_key(void)
+{
+	char d[16];
+	unsigned len = rnd() % 8 == 0 ? 1 + rnd() % 15 : 9 + rnd() % 4;
+	unsigned alpha = rnd() % 16 == 0 ? 10 : 3;
+
+	for (unsigned i = 0; i < len; i++)
+		d[i] = (char)('0' + (i < 2 ? 8 - i * 7 : rnd() % alpha));
+	return ntrie_key(d, len);
+}
+
+static void check_key(struct ntrie *t, struct model *md, uint64_t key)
+{
+	struct ntrie_match a, b;
+	int ha = ntrie_lookup(t, key, &a), hb = model_lookup(md, key, &b);
+
+	assert_int_equal(ha, hb);
+	assert_int_equal(a.kind, b.kind);
+	if (ha) {
+		assert_int_equal(a.value, b.value);
+		assert_int_equal(a.len, b.len);
+	}
+}
+
+static void test_ntrie_property_random_ops_match_model(void **state)
+{
+	const char *env = getenv("NTRIE_PROPERTY_OPS");
+	long ops = env ? atol(env) : 20000;
+	struct model md;
+	struct ntrie *t = new_trie(64);
+	uint64_t *keys = malloc(64 * sizeof(*keys));
+	struct ntrie_match *mb = malloc(64 * sizeof(*mb));
+	uint64_t live = 0;
+	(void)state;
+
+	md.mask = 1;
+	while (md.mask < (size_t)ops * 4 + 1024)
+		md.mask <<= 1;
+	md.s = calloc(md.mask, sizeof(*md.s));
+	md.mask--;
+	assert_non_null(md.s);
+	for (long op = 0; op < ops; op++) {
+		unsigned r = rnd() % 1000;
+		uint64_t key = random_key();
+		uint8_t kind = r < 700 ? NTRIE_EXACT : NTRIE_PREFIX;
+		uint32_t value = (uint32_t)rnd();
+		struct model_slot *s;
+
+		if (r < 1) {
+			/* bulk build from a fresh list with duplicates */
+			size_t n = rnd() % 2000;
+			struct ntrie_entry *e = malloc((n + 1) * sizeof(*e));
+			memset(md.s, 0, (md.mask + 1) * sizeof(*md.s));
+			live = 0;
+			for (size_t i = 0; i < n; i++) {
+				e[i] = (struct ntrie_entry){ .key = i && rnd() % 10 == 0 ? e[i - 1].key : random_key(),
+							     .value = (uint32_t)rnd() % 100000,
+							     .kind = (uint8_t)(rnd() % 5 ? NTRIE_EXACT : NTRIE_PREFIX) };
+				s = model_slot(&md, e[i].key, e[i].kind);
+				live += !(s->key && s->live);
+				*s = (struct model_slot){ e[i].key, e[i].value, e[i].kind, 1 };
+			}
+			assert_int_equal(ntrie_build(t, e, n), 0);
+			free(e);
+		} else if (r < 500 || (r >= 700 && r < 850)) {
+			s = model_slot(&md, key, kind);
+			live += !(s->key && s->live);
+			*s = (struct model_slot){ key, value, kind, 1 };
+			assert_int_equal(ntrie_insert(t, key, kind, value), 0);
+		} else {
+			s = model_slot(&md, key, kind);
+			if (s->key && s->live) {
+				s->live = 0;
+				live--;
+				assert_int_equal(ntrie_delete(t, key, kind), 0);
+			} else {
+				assert_int_equal(ntrie_delete(t, key, kind), -ENOENT);
+			}
+		}
+		check_key(t, &md, key);
+		check_key(t, &md, random_key());
+		if (op % 64 == 0) {
+			struct ntrie_stats st;
+			unsigned n = 1 + (unsigned)(rnd() % 64), hits = 0;
+			for (unsigned i = 0; i < n; i++)
+				keys[i] = rnd() % 50 ? random_key() : rnd();
+			unsigned got = ntrie_lookup_bulk(t, keys, n, mb);
+			for (unsigned i = 0; i < n; i++) {
+				struct ntrie_match x;
+				int h = model_lookup(&md, keys[i], &x);
+				hits += (unsigned)h;
+				assert_int_equal(mb[i].kind, x.kind);
+				if (h) {
+					assert_int_equal(mb[i].value, x.value);
+					assert_int_equal(mb[i].len, x.len);
+				}
+			}
+			assert_int_equal(got, hits);
+			ntrie_stats(t, &st);
+			assert_int_equal(st.entries, live);
+		}
+	}
+	free(md.s);
+	free(keys);
+	free(mb);
+	ntrie_free(t);
+}
+
+/* ---- concurrency: two readers, one writer, deferred frees ---- */
+
+#define RETIRE_MAX 4096
+
+struct epoch {
+	uint64_t reader_count[2]; /* bumped after each lookup: a quiescent state */
+	int stop;
+	void *pending[RETIRE_MAX];
+	int npending;
+	uint64_t failures;
+	uint64_t lookups[2];
+	struct ntrie *t;
+	uint32_t written; /* pairs fully inserted */
+};
+
+static void epoch_retire(void *ctx, void *ptr)
+{
+	struct epoch *ep = ctx;
+
+	assert_true(ep->npending < RETIRE_MAX);
+	ep->pending[ep->npending++] = ptr;
+}
+
+/* Wait until every reader passed a quiescent state, then free. */
+static void epoch_sync(struct epoch *ep)
+{
+	uint64_t snap[2];
+
+	for (int i = 0; i < 2; i++)
+		snap[i] = __atomic_load_n(&ep->reader_count[i], __ATOMIC_ACQUIRE);
+	for (int i = 0; i < 2; i++)
+		while (__atomic_load_n(&ep->reader_count[i], __ATOMIC_ACQUIRE) == snap[i])
+			sched_yield();
+	for (int i = 0; i < ep->npending; i++) {
+		memset(ep->pending[i], 0xa5, 64); /* make a use-after-free visible */
+		free(ep->pending[i]);
+	}
+	ep->npending = 0;
+}
+
+static uint64_t pair_key(int which, uint32_t i)
+{
+	char d[16];
+
+	snprintf(d, sizeof(d), "81%d%09u", which ? 5 : 3, i * 7u);
+	return ntrie_key(d, 12);
+}
+
+struct reader_arg {
+	struct epoch *ep;
+	int id;
+};
+
+/* The writer inserts A_i then B_i, and bumps "version" key V to i.  A reader
+ * that sees B_i must then see A_i with the same value, and V never goes
+ * back. */
+static void *reader(void *arg)
+{
+	struct reader_arg *ra = arg;
+	struct epoch *ep = ra->ep;
+	uint32_t last_v = 0;
+	uint64_t seed = 12345 + (uint64_t)ra->id;
+
+	while (!__atomic_load_n(&ep->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t w = __atomic_load_n(&ep->written, __ATOMIC_ACQUIRE);
+		struct ntrie_match a, b, v;
+		uint32_t i;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		i = w ? (uint32_t)(seed >> 33) % (w + 16) : 0;
+		if (ntrie_lookup(ep->t, pair_key(1, i), &b)) {
+			if (!ntrie_lookup(ep->t, pair_key(0, i), &a) || a.value != b.value ||
+			    b.value != i)
+				__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+		}
+		if (i < w && !ntrie_lookup(ep->t, pair_key(1, i), &b))
+			__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED); /* published before we started: must be visible */
+		if (ntrie_lookup(ep->t, ntrie_key("8199", 4), &v)) {
+			if (v.value < last_v)
+				__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+			last_v = v.value;
+		}
+		uint64_t bk[4] = { pair_key(1, i), pair_key(0, i), ntrie_key("8199", 4), pair_key(1, i + 1) };
+		struct ntrie_match bm[4];
+		ntrie_lookup_bulk(ep->t, bk, 4, bm);
+		if (bm[0].kind && (!bm[1].kind || bm[1].value != bm[0].value))
+			__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+		ep->lookups[ra->id]++;
+		__atomic_fetch_add(&ep->reader_count[ra->id], 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_ntrie_readers_never_see_half_applied_changes(void **state)
+{
+	struct epoch *ep = calloc(1, sizeof(*ep));
+	struct ntrie_config cfg = { .retire = epoch_retire, .retire_ctx = ep, .delta_capacity = 32 };
+	struct reader_arg ra[2] = { { ep, 0 }, { ep, 1 } };
+	pthread_t th[2];
+	(void)state;
+
+	ep->t = ntrie_create(&cfg);
+	assert_non_null(ep->t);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &ra[i]), 0);
+	for (uint32_t i = 0; i < 3000; i++) {
+		assert_int_equal(ntrie_insert(ep->t, pair_key(0, i), NTRIE_EXACT, i), 0);
+		assert_int_equal(ntrie_insert(ep->t, pair_key(1, i), NTRIE_EXACT, i), 0);
+		assert_int_equal(ntrie_insert(ep->t, ntrie_key("8199", 4), NTRIE_PREFIX, i), 0);
+		__atomic_store_n(&ep->written, i + 1, __ATOMIC_RELEASE);
+		if (i % 500 == 250) {
+			/* a bulk build that keeps every pair written so far */
+			struct ntrie_entry *e = malloc((2 * i + 3) * sizeof(*e));
+			for (uint32_t j = 0; j <= i; j++) {
+				e[2 * j] = (struct ntrie_entry){ pair_key(0, j), j, NTRIE_EXACT };
+				e[2 * j + 1] = (struct ntrie_entry){ pair_key(1, j), j, NTRIE_EXACT };
+			}
+			e[2 * i + 2] = (struct ntrie_entry){ ntrie_key("8199", 4), i, NTRIE_PREFIX };
+			assert_int_equal(ntrie_build(ep->t, e, 2 * i + 3), 0);
+			free(e);
+		}
+		if (ep->npending >= 8)
+			epoch_sync(ep);
+	}
+	__atomic_store_n(&ep->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < ep->npending; i++)
+		free(ep->pending[i]);
+	assert_int_equal(ep->failures, 0);
+	assert_true(ep->lookups[0] > 0 && ep->lookups[1] > 0);
+	ntrie_free(ep->t);
+	free(ep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ntrie_key_roundtrip_and_order),
+		cmocka_unit_test(test_ntrie_key_rejects_bad_input),
+		cmocka_unit_test(test_ntrie_bad_keys_are_einval),
+		cmocka_unit_test(test_ntrie_exact_beats_prefix),
+		cmocka_unit_test(test_ntrie_longest_prefix_wins),
+		cmocka_unit_test(test_ntrie_delete_and_overwrite),
+		cmocka_unit_test(test_ntrie_build_later_duplicate_wins),
+		cmocka_unit_test(test_ntrie_walk_in_key_order_exact_first),
+		cmocka_unit_test(test_ntrie_bulk_matches_single),
+		cmocka_unit_test(test_ntrie_property_random_ops_match_model),
+		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
