@@ -54,8 +54,12 @@ struct num {
  * spaces, with 184/186/00XY prefixes before a national number).
  * phone_context, when non-NULL and ctx_len > 0, is an RFC 3966
  * phone-context (e.g. "+81") applied to a local number.
+ * 010 (Japan's international prefix) is read like '+', and a trunk 0
+ * kept after +81 ("+81(0)3-...") is dropped.  Foreign numbers need 7 to 15
+ * digits.
  * Returns 0, -EINVAL (bad syntax or a JP number of the wrong length for its
- * type; out->cls is then NUM_CLASS_INVALID) or -ERANGE (too many digits). */
+ * type; out->cls is then NUM_CLASS_INVALID and out->digits empty) or
+ * -ERANGE (too many digits). */
 int num_parse(const char *s, size_t len, const char *phone_context, size_t ctx_len,
 	      struct num *out, char *err, size_t errlen);
 
@@ -86,8 +90,11 @@ int num_pattern_parse(const char *s, size_t len, struct num_pattern *out,
 		      char *err, size_t errlen);
 
 /* Cover the inclusive digit range [lo, hi] (equal length len) with the
- * minimal set of digit prefixes, written to out[] as NUL-terminated strings.
- * Returns the count (<= NUM_RANGE_MAX_PREFIXES) or -EINVAL. */
+ * minimal set of digit prefixes, written to out[] in ascending order as
+ * NUL-terminated strings (a prefix of len digits is one number; the empty
+ * prefix means every len-digit string).  Returns the count
+ * (<= NUM_RANGE_MAX_PREFIXES), -EINVAL (bad digits or length, lo > hi) or
+ * -ENOSPC (more than cap prefixes needed). */
 int num_range_to_prefixes(const char *lo, const char *hi, size_t len,
 			  char out[][NUM_MAX_DIGITS + 1], size_t cap);
 

@@ -1,0 +1,609 @@
+/* Number normalisation.  The Japanese numbering plan is summarised in
+ * ../shared/docs/scheme.md; the rules that decide between readings are:
+ *
+ *  - A leading '+' means E.164.  "+81" is Japan; a single trunk 0 kept
+ *    after it ("+81(0)3-...") is dropped, since a Japanese national
+ *    significant number (NSN) never starts with 0.
+ *  - Without '+', a number is national.  Dial prefixes may stand in front:
+ *    184/186 (caller-id withheld/presented) and a 00XY carrier-selection
+ *    code.  A prefix is only stripped when a national number (or another
+ *    prefix) follows it, so 184 and 0033 never swallow digits of the
+ *    number itself: national numbers start with 0 but never with 00.
+ *  - 010 is Japan's international access code: "010-1-212..." is +1212...
+ *  - A bare 1XY is a service code (110 police, 118 coast guard, 119 fire).
+ *  - An NSN is typed by its leading digits, longest first (0120/0800/0570
+ *    before 050/080), and each type has one length.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "number.h"
+
+/* Digits held while reading one number: 184 + 00XY + 010 + 15 digits
+ * is 25; anything longer is -ERANGE whatever it means. */
+#define RAW_MAX 32
+/* Room for the quoted input inside an error message. */
+#define QUOTE_MAX 72
+#define FOREIGN_MIN_DIGITS 7
+
+/* How the NSN was written, for length messages. */
+enum form {
+	FORM_NATIONAL, /* counts include the trunk 0 */
+	FORM_E164,     /* counts are digits after +81 */
+};
+
+struct jp_type {
+	const char *lead; /* leading NSN digits */
+	uint8_t cls;
+	uint8_t nsn_len;
+	const char *what;
+};
+
+/* Longest lead first where leads overlap (800 before 80). */
+static const struct jp_type jp_types[] = {
+	{ "120", NUM_CLASS_FREEPHONE, 9, "0120 freephone number" },
+	{ "800", NUM_CLASS_FREEPHONE, 10, "0800 freephone number" },
+	{ "570", NUM_CLASS_FREEPHONE, 9, "0570 navi-dial number" },
+	{ "50", NUM_CLASS_IP050, 10, "050 IP phone number" },
+	{ "20", NUM_CLASS_M2M, 10, "M2M number" },
+	{ "60", NUM_CLASS_MOBILE, 10, "mobile number" },
+	{ "70", NUM_CLASS_MOBILE, 10, "mobile number" },
+	{ "80", NUM_CLASS_MOBILE, 10, "mobile number" },
+	{ "90", NUM_CLASS_MOBILE, 10, "mobile number" },
+};
+static const struct jp_type jp_fixed = { "", NUM_CLASS_FIXED, 9, "fixed-line number" };
+
+/* The input, kept for error messages. */
+struct src {
+	const char *s;
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 3966 visual separators, plus the blanks people type. */
+static int is_sep(char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')' || c == ' ' || c == '\t';
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len > 0 && is_blank(**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_blank((*s)[*len - 1]))
+		(*len)--;
+}
+
+/* Write s as a C-style quoted string into q (cap >= 8), escaping quotes,
+ * backslashes and non-printable bytes, ending with ... when cut short. */
+static void quote(char *q, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	q[o++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[5];
+		size_t el;
+
+		if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			el = 2;
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(e, sizeof(e), "\\x%02x", c);
+			el = 4;
+		} else {
+			e[0] = (char)c;
+			el = 1;
+		}
+		/* Keep room for ...", and the NUL. */
+		if (o + el + 5 > cap) {
+			memcpy(q + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(q + o, e, el);
+		o += el;
+	}
+	q[o++] = '"';
+	q[o] = '\0';
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(const struct src *src, int rc, const char *fmt, ...)
+{
+	char q[QUOTE_MAX];
+	va_list ap;
+	int n;
+
+	if (src->err == NULL || src->errlen == 0)
+		return rc;
+	quote(q, sizeof(q), src->s, src->len);
+	n = snprintf(src->err, src->errlen, "%s: ", q);
+	if (n >= 0 && (size_t)n < src->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(src->err + n, src->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int too_many(const struct src *src, size_t e164_digits)
+{
+	return fail(src, -ERANGE, "too many digits (%zu in E.164 form), E.164 allows %d",
+		    e164_digits, NUM_MAX_DIGITS);
+}
+
+/* Digits and an optional leading '+' from s, separators skipped. */
+struct raw {
+	char d[RAW_MAX];
+	size_t n;
+	int plus;
+};
+
+static int collect(const struct src *src, const char *s, size_t len, struct raw *r)
+{
+	size_t i = 0, digits = 0;
+
+	r->n = 0;
+	r->plus = 0;
+	while (i < len && is_blank(s[i]))
+		i++;
+	if (i < len && s[i] == '+') {
+		r->plus = 1;
+		i++;
+	}
+	for (; i < len; i++) {
+		char c = s[i];
+
+		if (is_digit(c)) {
+			if (digits < RAW_MAX)
+				r->d[digits] = c;
+			digits++;
+		} else if (!is_sep(c)) {
+			char q[12];
+
+			quote(q, sizeof(q), &s[i], 1);
+			return fail(src, -EINVAL, "unexpected %s at character %zu",
+				    q, (size_t)(&s[i] - src->s) + 1);
+		}
+	}
+	if (digits > RAW_MAX)
+		return fail(src, -ERANGE, "too many digits (%zu), E.164 allows %d",
+			    digits, NUM_MAX_DIGITS);
+	if (digits == 0)
+		return fail(src, -EINVAL, "no digits");
+	r->n = digits;
+	return 0;
+}
+
+static int set_digits(const struct src *src, struct num *out, const char *cc, size_t cclen,
+		      const char *d, size_t n)
+{
+	if (cclen + n > NUM_MAX_DIGITS)
+		return too_many(src, cclen + n);
+	memcpy(out->digits, cc, cclen);
+	memcpy(out->digits + cclen, d, n);
+	out->digits[cclen + n] = '\0';
+	out->len = (uint8_t)(cclen + n);
+	return 0;
+}
+
+static int jp_service(const struct src *src, const char *nsn, size_t n, struct num *out)
+{
+	int rc = set_digits(src, out, "81", 2, nsn, n);
+
+	if (rc == 0)
+		out->cls = NUM_CLASS_SERVICE;
+	return rc;
+}
+
+/* Type and check a Japanese NSN (the number after +81 or after the trunk 0). */
+static int jp_nsn(const struct src *src, const char *nsn, size_t n, enum form form,
+		  struct num *out)
+{
+	const struct jp_type *t = &jp_fixed;
+	size_t shown, need;
+	int rc;
+
+	if (form == FORM_E164 && n >= 2 && nsn[0] == '0' && nsn[1] != '0') {
+		/* "+81 (0)3 ...": a kept trunk 0 cannot be part of an NSN. */
+		nsn++;
+		n--;
+	}
+	if (n == 0)
+		return fail(src, -EINVAL, form == FORM_NATIONAL ? "no digits after the leading 0"
+							       : "no digits after +81");
+	if (nsn[0] == '0') {
+		if (form == FORM_NATIONAL)
+			return fail(src, -EINVAL, "00 is not a Japanese number prefix"
+				    " (a 00XY carrier-selection code must be followed"
+				    " by a national number)");
+		return fail(src, -EINVAL, "+81 cannot be followed by 00");
+	}
+	if (form == FORM_E164 && nsn[0] == '1' && n == 3)
+		return jp_service(src, nsn, n, out);
+	/* Nationally 010 never gets here: it is the international prefix. */
+	if (n >= 2 && nsn[0] == '1' && nsn[1] == '0')
+		return fail(src, -EINVAL, "+81 10 is not a Japanese number prefix");
+	for (size_t i = 0; i < sizeof(jp_types) / sizeof(jp_types[0]); i++) {
+		size_t ll = strlen(jp_types[i].lead);
+
+		if (n >= ll && memcmp(nsn, jp_types[i].lead, ll) == 0) {
+			t = &jp_types[i];
+			break;
+		}
+	}
+	if (n != t->nsn_len) {
+		if (n + 2 > NUM_MAX_DIGITS)
+			return too_many(src, n + 2);
+		shown = form == FORM_NATIONAL ? n + 1 : n;
+		need = form == FORM_NATIONAL ? t->nsn_len + 1u : t->nsn_len;
+		return fail(src, -EINVAL, "%s needs %zu digits%s, got %zu", t->what, need,
+			    form == FORM_NATIONAL ? "" : " after +81", shown);
+	}
+	if (t->cls == NUM_CLASS_IP050 && nsn[2] == '0')
+		return fail(src, -EINVAL, "050 IP phone numbers never have 0 after 050");
+	rc = set_digits(src, out, "81", 2, nsn, n);
+	if (rc == 0)
+		out->cls = t->cls;
+	return rc;
+}
+
+/* E.164 digits, after '+', 010 or a global phone-context. */
+static int international(const struct src *src, const char *e, size_t n, const char *after,
+			 struct num *out)
+{
+	if (n == 0)
+		return fail(src, -EINVAL, "no digits after %s", after);
+	if (e[0] == '0')
+		return fail(src, -EINVAL, "country codes never start with 0");
+	if (n >= 2 && e[0] == '8' && e[1] == '1')
+		return jp_nsn(src, e + 2, n - 2, FORM_E164, out);
+	if (n > NUM_MAX_DIGITS)
+		return too_many(src, n);
+	if (n < FOREIGN_MIN_DIGITS)
+		return fail(src, -EINVAL, "foreign number needs at least %d digits, got %zu",
+			    FOREIGN_MIN_DIGITS, n);
+	out->cls = NUM_CLASS_FOREIGN;
+	return set_digits(src, out, "", 0, e, n);
+}
+
+static int is_18x(const char *d, size_t n)
+{
+	return n > 3 && d[0] == '1' && d[1] == '8' && (d[2] == '4' || d[2] == '6') &&
+	       d[3] == '0';
+}
+
+/* A number written without '+': dial prefixes, 010, national or 1XY. */
+static int national(const struct src *src, const char *d, size_t n, struct num *out)
+{
+	for (;;) {
+		if (!(out->flags & (NUM_F_184 | NUM_F_186)) && is_18x(d, n)) {
+			out->flags |= d[2] == '4' ? NUM_F_184 : NUM_F_186;
+			d += 3;
+			n -= 3;
+			continue;
+		}
+		if (!(out->flags & NUM_F_CARRIER_SEL) && n > 4 && d[0] == '0' && d[1] == '0' &&
+		    (d[4] == '0' || is_18x(d + 4, n - 4))) {
+			out->flags |= NUM_F_CARRIER_SEL;
+			memcpy(out->carrier, d, 4);
+			out->carrier[4] = '\0';
+			d += 4;
+			n -= 4;
+			continue;
+		}
+		break;
+	}
+	if (n >= 3 && d[0] == '0' && d[1] == '1' && d[2] == '0')
+		return international(src, d + 3, n - 3, "the international prefix 010", out);
+	if (d[0] == '0') {
+		out->flags |= NUM_F_NATIONAL;
+		return jp_nsn(src, d + 1, n - 1, FORM_NATIONAL, out);
+	}
+	if (d[0] == '1') {
+		if (n == 3)
+			return jp_service(src, d, n, out);
+		if (n > 3 && d[1] == '8' && (d[2] == '4' || d[2] == '6'))
+			return fail(src, -EINVAL, "%.3s must be followed by a national number"
+				    " starting with 0", d);
+		return fail(src, -EINVAL, "service codes have 3 digits, got %zu", n);
+	}
+	return fail(src, -EINVAL, "neither national (leading 0) nor E.164 (leading +)");
+}
+
+int num_parse(const char *s, size_t len, const char *phone_context, size_t ctx_len,
+	      struct num *out, char *err, size_t errlen)
+{
+	struct src src = { s, len, err, errlen };
+	struct raw r, ctx;
+	int rc;
+
+	if (out == NULL || (s == NULL && len > 0)) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "num_parse: invalid arguments");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		src.s = "";
+	rc = collect(&src, src.s, len, &r);
+	if (rc < 0)
+		return rc;
+	if (r.plus)
+		return international(&src, r.d, r.n, "+", out);
+	if (phone_context != NULL && ctx_len > 0) {
+		trim(&phone_context, &ctx_len);
+		if (ctx_len > 0 && phone_context[0] == '+') {
+			/* A global phone-context: the number is local to it. */
+			struct src csrc = { phone_context, ctx_len, NULL, 0 };
+			char all[2 * RAW_MAX];
+
+			if (collect(&csrc, phone_context, ctx_len, &ctx) < 0 || !ctx.plus) {
+				char q[QUOTE_MAX];
+
+				quote(q, sizeof(q), phone_context, ctx_len);
+				return fail(&src, -EINVAL,
+					    "phone-context %s is not a global number", q);
+			}
+			if (ctx.n == 2 && ctx.d[0] == '8' && ctx.d[1] == '1') {
+				/* Japan: national format, or the NSN alone. */
+				if (r.d[0] == '0' || is_18x(r.d, r.n))
+					return national(&src, r.d, r.n, out);
+				return jp_nsn(&src, r.d, r.n, FORM_E164, out);
+			}
+			memcpy(all, ctx.d, ctx.n);
+			memcpy(all + ctx.n, r.d, r.n);
+			return international(&src, all, ctx.n + r.n, "the phone-context", out);
+		}
+		/* A domain name says nothing about the numbering plan. */
+	}
+	return national(&src, r.d, r.n, out);
+}
+
+int num_is_emergency(const struct num *n)
+{
+	if (n == NULL || n->cls != NUM_CLASS_SERVICE || n->len != 5)
+		return 0;
+	return memcmp(n->digits, "8111", 4) == 0 &&
+	       (n->digits[4] == '0' || n->digits[4] == '8' || n->digits[4] == '9');
+}
+
+const char *num_class_name(enum num_class cls)
+{
+	static const char *const names[NUM_CLASS__COUNT] = {
+		[NUM_CLASS_INVALID] = "invalid",
+		[NUM_CLASS_FIXED] = "fixed",
+		[NUM_CLASS_IP050] = "ip050",
+		[NUM_CLASS_MOBILE] = "mobile",
+		[NUM_CLASS_M2M] = "m2m",
+		[NUM_CLASS_FREEPHONE] = "freephone",
+		[NUM_CLASS_SERVICE] = "service",
+		[NUM_CLASS_FOREIGN] = "foreign",
+	};
+
+	if ((unsigned)cls >= NUM_CLASS__COUNT)
+		return "unknown";
+	return names[cls];
+}
+
+/* "03-1234-*" or "+8131234*": canonical digits, no length checks. */
+static int pattern_prefix(const struct src *src, const char *s, size_t len,
+			  struct num_pattern *out)
+{
+	const char *cc = "", *d;
+	size_t cclen = 0, n, i;
+	struct raw r;
+
+	for (i = 0; i < len && !is_digit(s[i]); i++)
+		;
+	if (i == len)
+		return fail(src, -EINVAL, "a prefix needs at least one digit before *");
+	if (collect(src, s, len, &r) < 0)
+		return -EINVAL;
+	d = r.d;
+	n = r.n;
+	if (r.plus) {
+		if (d[0] == '0')
+			return fail(src, -EINVAL, "country codes never start with 0");
+		if (n >= 4 && d[0] == '8' && d[1] == '1' && d[2] == '0' && d[3] != '0') {
+			/* The kept trunk 0 of "+81(0)3-...". */
+			cc = "81";
+			cclen = 2;
+			d += 3;
+			n -= 3;
+		}
+	} else if (d[0] != '0') {
+		return fail(src, -EINVAL, "a prefix starts with 0 (national) or + (E.164)");
+	} else if (n >= 3 && d[1] == '1' && d[2] == '0') {
+		if (n == 3)
+			return fail(src, -EINVAL, "no digits after the international prefix 010");
+		if (d[3] == '0')
+			return fail(src, -EINVAL, "country codes never start with 0");
+		d += 3;
+		n -= 3;
+	} else if (n >= 2 && d[1] == '0') {
+		return fail(src, -EINVAL, "00 is not a Japanese number prefix");
+	} else {
+		cc = "81";
+		cclen = 2;
+		d++;
+		n--;
+	}
+	if (cclen + n > NUM_MAX_DIGITS)
+		return fail(src, -EINVAL, "prefix has %zu digits, E.164 allows %d", cclen + n,
+			    NUM_MAX_DIGITS);
+	memcpy(out->lo, cc, cclen);
+	memcpy(out->lo + cclen, d, n);
+	out->lo[cclen + n] = '\0';
+	out->len = (uint8_t)(cclen + n);
+	out->kind = NUM_PAT_PREFIX;
+	return 0;
+}
+
+/* One end of a range: a complete number; its error becomes ours. */
+static int range_end(const struct src *src, const char *which, const char *s, size_t len,
+		     struct num *n)
+{
+	char inner[NUM_ERR_MAX];
+
+	if (num_parse(s, len, NULL, 0, n, inner, sizeof(inner)) < 0) {
+		if (src->err != NULL && src->errlen > 0)
+			snprintf(src->err, src->errlen, "range %s %s", which, inner);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int num_pattern_parse(const char *s, size_t len, struct num_pattern *out,
+		      char *err, size_t errlen)
+{
+	struct src src = { s, len, err, errlen };
+	struct num lo, hi;
+	int rc;
+
+	if (out == NULL || (s == NULL && len > 0)) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "num_pattern_parse: invalid arguments");
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		src.s = s = "";
+	trim(&s, &len);
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] != '.' || s[i + 1] != '.')
+			continue;
+		rc = range_end(&src, "start", s, i, &lo);
+		if (rc == 0)
+			rc = range_end(&src, "end", s + i + 2, len - i - 2, &hi);
+		if (rc < 0)
+			return rc;
+		if (lo.len != hi.len)
+			return fail(&src, -EINVAL, "range ends differ in length: %s has %u digits,"
+				    " %s has %u", lo.digits, lo.len, hi.digits, hi.len);
+		if (memcmp(lo.digits, hi.digits, lo.len) > 0)
+			return fail(&src, -EINVAL, "range runs backwards: %s is above %s",
+				    lo.digits, hi.digits);
+		out->kind = NUM_PAT_RANGE;
+		out->len = lo.len;
+		memcpy(out->lo, lo.digits, lo.len + 1u);
+		memcpy(out->hi, hi.digits, hi.len + 1u);
+		return 0;
+	}
+	if (len > 0 && s[len - 1] == '*')
+		return pattern_prefix(&src, s, len - 1, out);
+	rc = num_parse(s, len, NULL, 0, &lo, err, errlen);
+	if (rc < 0)
+		return -EINVAL;
+	out->kind = NUM_PAT_EXACT;
+	out->len = lo.len;
+	memcpy(out->lo, lo.digits, lo.len + 1u);
+	return 0;
+}
+
+struct cover {
+	char (*out)[NUM_MAX_DIGITS + 1];
+	size_t cap;
+	size_t n;
+};
+
+static int emit(struct cover *c, const char *p, size_t plen)
+{
+	if (c->n == c->cap)
+		return -ENOSPC;
+	memcpy(c->out[c->n], p, plen);
+	c->out[c->n][plen] = '\0';
+	c->n++;
+	return 0;
+}
+
+static int all_of(const char *s, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != c)
+			return 0;
+	return 1;
+}
+
+/* [lo, hi] of n digits, lo <= hi: at the first digit k where they differ,
+ * a partial lower block (recursion), whole blocks for the digits strictly
+ * between (or including an end whose tail is all 0s / all 9s), and a
+ * partial upper block (recursion).  Each block is aligned and as large as
+ * the range allows, which is what makes the cover minimal; prefixes come
+ * out in ascending order. */
+static int cover(struct cover *c, const char *lo, const char *hi, size_t n)
+{
+	char buf[NUM_MAX_DIGITS + 1];
+	size_t k = 0;
+	int lo0, hi9, rc;
+	char first, last;
+
+	while (k < n && lo[k] == hi[k])
+		k++;
+	if (k == n)
+		return emit(c, lo, n);
+	lo0 = all_of(lo + k + 1, n - k - 1, '0');
+	hi9 = all_of(hi + k + 1, n - k - 1, '9');
+	if (lo0 && hi9 && lo[k] == '0' && hi[k] == '9')
+		return emit(c, lo, k);
+	first = lo[k];
+	last = hi[k];
+	if (!lo0) {
+		memcpy(buf, lo, k + 1);
+		memset(buf + k + 1, '9', n - k - 1);
+		rc = cover(c, lo, buf, n);
+		if (rc < 0)
+			return rc;
+		first++;
+	}
+	if (!hi9)
+		last--;
+	memcpy(buf, lo, k);
+	for (char d = first; d <= last; d++) {
+		buf[k] = d;
+		rc = emit(c, buf, k + 1);
+		if (rc < 0)
+			return rc;
+	}
+	if (!hi9) {
+		memcpy(buf, hi, k + 1);
+		memset(buf + k + 1, '0', n - k - 1);
+		return cover(c, buf, hi, n);
+	}
+	return 0;
+}
+
+int num_range_to_prefixes(const char *lo, const char *hi, size_t len,
+			  char out[][NUM_MAX_DIGITS + 1], size_t cap)
+{
+	struct cover c = { out, cap, 0 };
+	int rc;
+
+	if (lo == NULL || hi == NULL || out == NULL || len == 0 || len > NUM_MAX_DIGITS)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!is_digit(lo[i]) || !is_digit(hi[i]))
+			return -EINVAL;
+	if (memcmp(lo, hi, len) > 0)
+		return -EINVAL;
+	rc = cover(&c, lo, hi, len);
+	return rc < 0 ? rc : (int)c.n;
+}
