@@ -21,7 +21,9 @@
  * every fragment against the ones held, and drops such a datagram whole:
  * the held fragments, this one, and every later fragment of it until the
  * entry times out.  Exact retransmitted duplicates are held and forwarded
- * with the rest but not given to the reassembler.  One reading of a
+ * with the rest but not given to the reassembler.  After a datagram is
+ * complete (or released) its entry stays until the timeout so that late
+ * duplicates share its fate.  One reading of a
  * datagram is never classified while another is forwarded.
  *
  * A datagram that passes is forwarded as its ORIGINAL fragments,
@@ -29,7 +31,10 @@
  * mbufs stay in the pending table until the datagram completes, and the
  * reassembler is fed deep copies (rte_pktmbuf_copy from the worker's copy
  * pool), because rte_ip_frag rewrites the IP header of the first fragment
- * in place.  A blocked datagram's originals are handed to the caller
+ * in place.  IPv6 extension headers in front of the fragment header,
+ * which rte_ip_frag cannot handle, are cut from the copy (the rebuilt
+ * datagram that is classified lacks them; the originals keep them).
+ * A blocked datagram's originals are handed to the caller
  * (out->msgs[i].pkts); a dropped one's are freed.
  *
  * Bounded memory: at most cfg.frag_max_datagrams pending datagrams and
@@ -60,12 +65,14 @@ struct dp_worker;
 
 /* Most mbufs one dp_pipeline_process_burst() call takes. */
 #define DP_BURST_MAX 32
-/* Most fragments held per datagram (rte_ip_frag's own limit). */
+/* Most fragments held per datagram, duplicates included (rte_ip_frag's
+ * own limit, RTE_LIBRTE_IP_FRAG_MAX_FRAG). */
 #define DP_FRAG_MAX 8
 /* Pending datagrams released by timeout per call (the rest wait). */
 #define DP_EXPIRE_MAX 8
-/* Capacity of out->fwd: every input plus every fragment released. */
-#define DP_OUT_MAX (DP_BURST_MAX * DP_FRAG_MAX + DP_EXPIRE_MAX * DP_FRAG_MAX)
+/* Capacity of out->fwd: per input at most a whole datagram plus itself,
+ * plus the datagrams released by timeout. */
+#define DP_OUT_MAX (DP_BURST_MAX * (DP_FRAG_MAX + 1) + DP_EXPIRE_MAX * DP_FRAG_MAX)
 /* Largest frame rebuilt from fragments: 65535 bytes of IP plus L2 headers. */
 #define DP_REASM_MAX (65535 + 14 + 4 * FRAME_MAX_VLANS)
 
@@ -111,6 +118,8 @@ enum dp_counter {
 	DP_C_FRAG_TOO_MANY,     /* datagrams with more than frag_max_fragments */
 	DP_C_FRAG_TABLE_FULL,   /* fragments that found the pending table full */
 	DP_C_FRAG_NOMEM,        /* copy pool empty or reassembler refused; released by policy */
+	DP_C_FRAG_UNSUPPORTED,  /* fragment headers beyond the first mbuf segment;
+				 * released by policy */
 	DP_C__COUNT,
 };
 
@@ -142,7 +151,7 @@ struct dp_msg {
 	struct sip_msg msg;
 	struct verdict v;
 	uint8_t n_pkts;            /* DP_ACT_BLOCK: the original mbufs, arrival order */
-	struct rte_mbuf *pkts[DP_FRAG_MAX * 2];
+	struct rte_mbuf *pkts[DP_FRAG_MAX];
 };
 
 struct dp_burst_out {
