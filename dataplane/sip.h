@@ -57,10 +57,17 @@ enum sip_uri_flag {
 	SIP_URI_ESCAPED = 1 << 1,    /* user part holds %HH escapes */
 };
 
+/* One URI.  For sip/sips, user is the user part without the password,
+ * raw: it may hold %HH escapes and user parameters ("0312345678;npdi;rn=..."
+ * or "0312345678;phone-context=+81").  For tel it is the number, without
+ * the tel parameters.  Other schemes, and sip URIs without '@', have an
+ * empty user.  phone_context is the first ;phone-context= value found in
+ * the user parameters, the URI parameters, or (bare addr-spec in a header)
+ * the parameters written after it; it may point outside uri. */
 struct sip_uri {
-	struct sip_view uri;           /* the whole URI, scheme included */
-	struct sip_view user;          /* user part (tel: the number), raw, may hold %HH and ;params */
-	struct sip_view phone_context; /* value of ;phone-context=, or empty */
+	struct sip_view uri;           /* the whole URI, scheme included, without <> */
+	struct sip_view user;          /* see above */
+	struct sip_view phone_context; /* value of ;phone-context=, or empty (p may be NULL) */
 	uint8_t hdr;                   /* enum sip_hdr */
 	uint8_t scheme;                /* enum sip_scheme */
 	uint8_t flags;                 /* enum sip_uri_flag */
@@ -75,6 +82,7 @@ enum sip_scan_flag {
 	SIP_F_URIS_TRUNCATED = 1 << 2, /* more URIs than SIP_MAX_URIS; extra ones dropped */
 	SIP_F_VIA_TRUNCATED = 1 << 3,
 	SIP_F_HAS_BODY = 1 << 4,     /* bytes follow the empty line */
+	SIP_F_BAD_ENTRY = 1 << 5,    /* a malformed PAI/PPI/RPID/Diversion/History-Info entry was skipped */
 };
 
 struct sip_msg {
@@ -89,19 +97,31 @@ struct sip_msg {
 	struct sip_view cseq;        /* whole CSeq value, trimmed */
 	struct sip_view via[SIP_MAX_VIA]; /* each Via header line's value, in order */
 	uint32_t header_len;         /* bytes up to and including the empty line */
-	struct sip_uri uris[SIP_MAX_URIS];
+	struct sip_uri uris[SIP_MAX_URIS]; /* uris[0] is the Request-URI, then header order */
 };
 
 /* Scan one message.  Returns 0 on a request, -EPROTO on a well-formed
- * response, -EBADMSG when buf is not a SIP message (or the start line or a
- * header needed for the verdict is malformed).  Only on 0 is out complete;
- * on error out is still safe to read (counts are valid). */
+ * response ("SIP/2.0 1xx-6xx"), -EBADMSG when buf is not a SIP message (or
+ * the start line or a header needed for the verdict is malformed).  Only on
+ * 0 is out complete; on error out is still safe to read (counts are valid).
+ *
+ * -EBADMSG in detail: a start line that is neither "METHOD URI SIP/2.0" nor
+ * a status line; a Request-URI without a scheme; no empty line ending the
+ * headers (a truncated message); a To or From that does not parse; a
+ * missing To, From, Call-ID, CSeq or Via.  Lines without a "name:" are
+ * ignored like unknown headers.  Views of header values are trimmed but may
+ * hold folded line breaks (CRLF/LF followed by SP or HT).  Of several
+ * To/From/Call-ID/CSeq headers the first gives the view; the URIs of all
+ * are recorded, and an INVITE is initial when any To lacks a tag: the safe
+ * side for a blocking element.  The tag counts only as a To header
+ * parameter with a non-empty value, never as a URI parameter inside <>. */
 int sip_scan(const char *buf, size_t len, struct sip_msg *out);
 
 /* Decode a URI's user part into the text of a number: %HH escapes decoded
  * (%00 is kept as a byte, never a terminator), cut at the first ';' (user
- * parameters such as ;npdi ;rn= ;isub=).  Writes at most cap bytes to buf
- * and returns the length, or -ENOSPC / -EINVAL (bad escape). */
+ * parameters such as ;npdi ;rn= ;isub=).  Writes at most cap bytes to buf,
+ * no NUL, and returns the length (0 when there is no user part), or
+ * -ENOSPC / -EINVAL (bad escape). */
 int sip_uri_number_text(const struct sip_uri *u, char *buf, size_t cap);
 
 const char *sip_hdr_name(enum sip_hdr h);

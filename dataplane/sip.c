@@ -1,0 +1,744 @@
+/* SIP request scanning; the contract is in sip.h.
+ *
+ * Every helper works on a [p, e) pair inside the caller's buffer and never
+ * dereferences e, so the scan is bounded by construction.  Header lines are
+ * found with memchr; only the headers the verdict and the stateless reply
+ * need are looked at beyond their name.
+ *
+ * Where RFC 3261 and practice disagree the scanner leans towards seeing
+ * numbers (this is a blocking appliance: a number it misses is a call that
+ * gets through): unquoted display names with ',' in To/From, spaces inside
+ * <>, <> around the Request-URI, extra SP in the request line, and URI
+ * parameters written after a bare addr-spec (;user=phone, ;phone-context=)
+ * are all accepted.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "sip.h"
+
+enum {
+	C_TOKEN = 1,  /* RFC 3261 token */
+	C_LWS = 2,    /* SP HT CR LF: inside one logical header line, CR/LF only occur in folds */
+	C_HEX = 4,
+	C_SCHEME = 8, /* RFC 3986 scheme characters */
+};
+
+static const uint8_t cclass[256] = {
+	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0,
+	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ 2, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 9, 0, 9, 9, 0,
+	/* 0x30 */ 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, 13, 13, 13, 13, 13, 13, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+	/* 0x50 */ 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 1,
+	/* 0x60 */ 1, 13, 13, 13, 13, 13, 13, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+	/* 0x70 */ 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 1, 0,
+	/* 0x80 - 0xff: none */
+};
+
+static inline bool is_token(char c)
+{
+	return cclass[(unsigned char)c] & C_TOKEN;
+}
+
+static inline bool is_lws(char c)
+{
+	return cclass[(unsigned char)c] & C_LWS;
+}
+
+static inline bool is_sp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline unsigned char lc(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return (unsigned char)(u - 'A') < 26 ? u | 0x20 : u;
+}
+
+/* Case-insensitive compare of [p, p + n) with a lower-case literal of length n. */
+static bool ieq(const char *p, size_t n, const char *lower, size_t lower_len)
+{
+	if (n != lower_len)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lc(p[i]) != (unsigned char)lower[i])
+			return false;
+	return true;
+}
+
+#define IEQ(p, n, lit) ieq((p), (n), lit, sizeof(lit) - 1)
+
+static inline struct sip_view view(const char *s, const char *e)
+{
+	return (struct sip_view){ s, (uint32_t)(e - s) };
+}
+
+static const char *skip_lws(const char *p, const char *e)
+{
+	while (p < e && is_lws(*p))
+		p++;
+	return p;
+}
+
+static const char *trim_end(const char *s, const char *e)
+{
+	while (e > s && is_lws(e[-1]))
+		e--;
+	return e;
+}
+
+/* p at '"'.  Returns the byte after the closing quote, or NULL when the
+ * quoted-string is not closed before e.  A backslash escapes any byte. */
+static const char *skip_quoted(const char *p, const char *e)
+{
+	for (p++; p < e; p++) {
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && ++p == e)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Header names: a perfect hash of (length, first, last character), lower
+ * case, into 64 slots.  A new name that collides makes the compiler warn
+ * that an initializer is overridden (-Woverride-init). */
+enum hid {
+	H_OTHER = 0,
+	H_TO,
+	H_FROM,
+	H_CALLID,
+	H_CSEQ,
+	H_VIA,
+	H_CONTACT,
+	H_CLEN,
+	H_CTYPE,
+	H_PAI,
+	H_PPI,
+	H_RPID,
+	H_DIVERSION,
+	H_HISTINFO,
+};
+
+struct hname {
+	const char *name; /* lower case */
+	uint8_t len;
+	uint8_t id;
+};
+
+#define HHASH(len, f, l) (((unsigned)(len) + 3u * (unsigned)(f) + 7u * (unsigned)(l)) & 63u)
+#define HNAME(s, f, l, id) [HHASH(sizeof(s) - 1, f, l)] = { s, sizeof(s) - 1, id }
+
+static const struct hname hnames[64] = {
+	HNAME("to", 't', 'o', H_TO),
+	HNAME("t", 't', 't', H_TO),
+	HNAME("from", 'f', 'm', H_FROM),
+	HNAME("f", 'f', 'f', H_FROM),
+	HNAME("call-id", 'c', 'd', H_CALLID),
+	HNAME("i", 'i', 'i', H_CALLID),
+	HNAME("cseq", 'c', 'q', H_CSEQ),
+	HNAME("via", 'v', 'a', H_VIA),
+	HNAME("v", 'v', 'v', H_VIA),
+	HNAME("contact", 'c', 't', H_CONTACT),
+	HNAME("m", 'm', 'm', H_CONTACT),
+	HNAME("content-length", 'c', 'h', H_CLEN),
+	HNAME("l", 'l', 'l', H_CLEN),
+	HNAME("content-type", 'c', 'e', H_CTYPE),
+	HNAME("c", 'c', 'c', H_CTYPE),
+	HNAME("p-asserted-identity", 'p', 'y', H_PAI),
+	HNAME("p-preferred-identity", 'p', 'y', H_PPI),
+	HNAME("remote-party-id", 'r', 'd', H_RPID),
+	HNAME("diversion", 'd', 'n', H_DIVERSION),
+	HNAME("history-info", 'h', 'o', H_HISTINFO),
+};
+
+/* p[0..n) is a non-empty run of token characters. */
+static enum hid hdr_lookup(const char *p, size_t n)
+{
+	const struct hname *h = &hnames[HHASH(n, lc(p[0]), lc(p[n - 1]))];
+
+	if (h->len != n || !ieq(p, n, h->name, n))
+		return H_OTHER;
+	return (enum hid)h->id;
+}
+
+static const struct {
+	const char *name;
+	uint8_t len;
+	uint8_t method;
+} methods[] = {
+	{ "INVITE", 6, SIP_METHOD_INVITE },
+	{ "ACK", 3, SIP_METHOD_ACK },
+	{ "BYE", 3, SIP_METHOD_BYE },
+	{ "CANCEL", 6, SIP_METHOD_CANCEL },
+	{ "OPTIONS", 7, SIP_METHOD_OPTIONS },
+	{ "REGISTER", 8, SIP_METHOD_REGISTER },
+	{ "PRACK", 5, SIP_METHOD_OTHER_KNOWN },
+	{ "UPDATE", 6, SIP_METHOD_OTHER_KNOWN },
+	{ "INFO", 4, SIP_METHOD_OTHER_KNOWN },
+	{ "REFER", 5, SIP_METHOD_OTHER_KNOWN },
+	{ "MESSAGE", 7, SIP_METHOD_OTHER_KNOWN },
+	{ "SUBSCRIBE", 9, SIP_METHOD_OTHER_KNOWN },
+	{ "NOTIFY", 6, SIP_METHOD_OTHER_KNOWN },
+	{ "PUBLISH", 7, SIP_METHOD_OTHER_KNOWN },
+};
+
+/* Method names are case-sensitive (RFC 3261 7.1), and '%' in a method is
+ * an ordinary token character, so "RE%47IST%45R" is an unknown method. */
+static uint8_t method_of(const char *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].len == n && memcmp(methods[i].name, p, n) == 0)
+			return methods[i].method;
+	return SIP_METHOD_UNKNOWN;
+}
+
+static uint8_t scheme_of(const char *s, size_t n)
+{
+	if (IEQ(s, n, "sip"))
+		return SIP_SCHEME_SIP;
+	if (IEQ(s, n, "sips"))
+		return SIP_SCHEME_SIPS;
+	if (IEQ(s, n, "tel"))
+		return SIP_SCHEME_TEL;
+	return SIP_SCHEME_OTHER;
+}
+
+/* Look at one name[=value] parameter for what the verdict needs. */
+static void uri_param(struct sip_uri *u, const char *n, const char *ne, const char *v, const char *ve)
+{
+	if (!v)
+		return;
+	if (IEQ(n, (size_t)(ne - n), "phone-context")) {
+		if (u->phone_context.len == 0)
+			u->phone_context = view(v, ve);
+	} else if (IEQ(n, (size_t)(ne - n), "user") && IEQ(v, (size_t)(ve - v), "phone")) {
+		u->flags |= SIP_URI_USER_PHONE;
+	}
+}
+
+/* The ;name[=value] parameters in [p, e), p at the first ';'.  URI grammar
+ * has no LWS here; LWS around names and values is tolerated and trimmed. */
+static void uri_params(struct sip_uri *u, const char *p, const char *e)
+{
+	while (p < e) {
+		const char *n = p + 1;
+		const char *pe = memchr(n, ';', (size_t)(e - n));
+		const char *eq, *ne, *v = NULL, *ve = NULL;
+
+		if (!pe)
+			pe = e;
+		eq = memchr(n, '=', (size_t)(pe - n));
+		ne = eq ? eq : pe;
+		n = skip_lws(n, ne);
+		ne = trim_end(n, ne);
+		if (eq) {
+			v = skip_lws(eq + 1, pe);
+			ve = trim_end(v, pe);
+		}
+		uri_param(u, n, ne, v, ve);
+		p = pe;
+	}
+}
+
+/* Parse the URI that is exactly [s, e).  -EBADMSG when it has no scheme. */
+static int parse_uri(const char *s, const char *e, struct sip_uri *u)
+{
+	const char *colon = memchr(s, ':', (size_t)(e - s));
+	const char *r, *semi;
+
+	u->uri = view(s, e);
+	u->user = view(s, s);
+	u->phone_context = (struct sip_view){ NULL, 0 };
+	u->scheme = SIP_SCHEME_OTHER;
+	u->flags = 0;
+	if (!colon || colon == s)
+		return -EBADMSG;
+	for (const char *q = s; q < colon; q++)
+		if (!(cclass[(unsigned char)*q] & C_SCHEME))
+			return -EBADMSG;
+	u->scheme = scheme_of(s, (size_t)(colon - s));
+	r = colon + 1;
+	switch (u->scheme) {
+	case SIP_SCHEME_SIP:
+	case SIP_SCHEME_SIPS: {
+		/* '@' may not appear unescaped in userinfo, so the first one ends it. */
+		const char *at = memchr(r, '@', (size_t)(e - r));
+		const char *hs = r, *he;
+
+		if (at) {
+			const char *pw = memchr(r, ':', (size_t)(at - r));
+			const char *ue = pw ? pw : at;
+
+			u->user = view(r, ue);
+			semi = memchr(r, ';', (size_t)(ue - r));
+			if (semi)
+				uri_params(u, semi, ue);
+			hs = at + 1;
+		}
+		he = memchr(hs, '?', (size_t)(e - hs));
+		if (!he)
+			he = e;
+		semi = memchr(hs, ';', (size_t)(he - hs));
+		if (semi)
+			uri_params(u, semi, he);
+		break;
+	}
+	case SIP_SCHEME_TEL:
+		semi = memchr(r, ';', (size_t)(e - r));
+		u->user = view(r, semi ? semi : e);
+		if (semi)
+			uri_params(u, semi, e);
+		break;
+	default:
+		break;
+	}
+	if (u->user.len && memchr(u->user.p, '%', u->user.len))
+		u->flags |= SIP_URI_ESCAPED;
+	return 0;
+}
+
+/* Where a bare addr-spec starting at s ends.  RFC 3261 20: without <> the
+ * URI carries no parameters, so the first ';' after the host begins the
+ * header parameters.  A sip user part may hold ';' (user parameters), so
+ * for sip/sips the search for ';' starts after the '@'. */
+static const char *bare_uri_end(const char *s, const char *e, bool list)
+{
+	const char *e0 = s, *colon, *hs, *semi;
+
+	while (e0 < e && !is_lws(*e0) && *e0 != '<' && *e0 != '>' && *e0 != '"' &&
+	       !(list && *e0 == ','))
+		e0++;
+	colon = memchr(s, ':', (size_t)(e0 - s));
+	if (!colon)
+		return e0;
+	hs = colon + 1;
+	switch (scheme_of(s, (size_t)(colon - s))) {
+	case SIP_SCHEME_SIP:
+	case SIP_SCHEME_SIPS: {
+		const char *at = memchr(hs, '@', (size_t)(e0 - hs));
+
+		if (at)
+			hs = at + 1;
+		break;
+	}
+	default:
+		break;
+	}
+	semi = memchr(hs, ';', (size_t)(e0 - hs));
+	return semi ? semi : e0;
+}
+
+/* Parse one name-addr or addr-spec starting at *pp in a header value that
+ * ends at e, with its header parameters.  In a list header a ',' outside
+ * quotes and <> ends the entry.  Returns 0 with *pp at that ',' or at e,
+ * 1 when the entry is empty, -EBADMSG when it is malformed.  *tagged says
+ * whether a non-empty ;tag= header parameter was present. */
+static int parse_entry(const char **pp, const char *e, bool list, struct sip_uri *u,
+		       bool *tagged)
+{
+	const char *s = skip_lws(*pp, e), *q, *us, *ue;
+	bool bare = false;
+
+	*tagged = false;
+	if (s == e || (list && *s == ',')) {
+		*pp = s;
+		return 1;
+	}
+	if (*s == '"') {
+		q = skip_quoted(s, e);
+		if (!q)
+			return -EBADMSG;
+		q = skip_lws(q, e);
+		if (q == e || *q != '<')
+			return -EBADMSG;
+	} else {
+		/* An unquoted display name runs up to '<'; any of these first
+		 * means an addr-spec (its scheme's ':' comes before all else). */
+		for (q = s; q < e; q++) {
+			char c = *q;
+
+			if (c == '<' || c == ':' || c == '"' || c == ';' || c == '?' || c == '>' ||
+			    (list && c == ','))
+				break;
+		}
+		if (q == e || *q != '<')
+			bare = true;
+	}
+	if (!bare) {
+		const char *gt;
+
+		us = skip_lws(q + 1, e);
+		gt = memchr(us, '>', (size_t)(e - us));
+		if (!gt)
+			return -EBADMSG;
+		ue = trim_end(us, gt);
+		q = gt + 1;
+	} else {
+		us = s;
+		ue = bare_uri_end(s, e, list);
+		q = ue;
+	}
+	if (parse_uri(us, ue, u) < 0)
+		return -EBADMSG;
+
+	for (;;) {
+		const char *n, *ne, *v = NULL, *ve = NULL;
+
+		q = skip_lws(q, e);
+		if (q == e || (list && *q == ','))
+			break;
+		if (*q != ';')
+			return -EBADMSG;
+		n = q = skip_lws(q + 1, e);
+		while (q < e && is_token(*q))
+			q++;
+		ne = q;
+		q = skip_lws(q, e);
+		if (q < e && *q == '=') {
+			v = q = skip_lws(q + 1, e);
+			if (q < e && *q == '"') {
+				q = skip_quoted(q, e);
+				if (!q)
+					return -EBADMSG;
+			} else {
+				while (q < e && !is_lws(*q) && *q != ';' && *q != ',')
+					q++;
+			}
+			ve = q;
+		}
+		if (v && ve > v && IEQ(n, (size_t)(ne - n), "tag"))
+			*tagged = true;
+		else if (bare)
+			uri_param(u, n, ne, v, ve);
+	}
+	*pp = q;
+	return 0;
+}
+
+/* The next ',' outside quotes and <> at or after p, or e. */
+static const char *next_comma(const char *p, const char *e)
+{
+	bool angle = false;
+
+	while (p < e) {
+		if (*p == '"') {
+			p = skip_quoted(p, e);
+			if (!p)
+				return e;
+			continue;
+		}
+		if (*p == '<')
+			angle = true;
+		else if (*p == '>')
+			angle = false;
+		else if (*p == ',' && !angle)
+			return p;
+		p++;
+	}
+	return e;
+}
+
+/* The slot for the next URI, or a scratch slot once the table is full (the
+ * entry must still be parsed: a To tag matters even when its URI is dropped). */
+static struct sip_uri *uri_slot(struct sip_msg *m, struct sip_uri *scratch)
+{
+	return m->n_uris < SIP_MAX_URIS ? &m->uris[m->n_uris] : scratch;
+}
+
+static void uri_commit(struct sip_msg *m, struct sip_uri *u, enum sip_hdr hdr)
+{
+	if (u == &m->uris[m->n_uris] && m->n_uris < SIP_MAX_URIS) {
+		u->hdr = (uint8_t)hdr;
+		m->n_uris++;
+	} else {
+		m->flags |= SIP_F_URIS_TRUNCATED;
+	}
+}
+
+/* A header that may carry several entries.  Malformed entries are skipped
+ * (SIP_F_BAD_ENTRY) so that one bad entry cannot hide the others. */
+static void scan_list(struct sip_msg *m, const char *p, const char *e, enum sip_hdr hdr)
+{
+	struct sip_uri scratch;
+	bool tagged;
+
+	while (p < e) {
+		const char *start = p;
+		struct sip_uri *u = uri_slot(m, &scratch);
+		int rc = parse_entry(&p, e, true, u, &tagged);
+
+		if (rc == 0) {
+			uri_commit(m, u, hdr);
+		} else if (rc < 0) {
+			m->flags |= SIP_F_BAD_ENTRY;
+			p = next_comma(start, e);
+		}
+		if (p < e)
+			p++;
+	}
+}
+
+/* To or From: exactly one entry, or the message is malformed. */
+static int scan_single(struct sip_msg *m, const char *p, const char *e, enum sip_hdr hdr,
+		       bool *tagged)
+{
+	struct sip_uri scratch;
+	struct sip_uri *u = uri_slot(m, &scratch);
+
+	if (parse_entry(&p, e, false, u, tagged) != 0)
+		return -EBADMSG;
+	uri_commit(m, u, hdr);
+	return 0;
+}
+
+/* "SIP/2.0" SP 3DIGIT [SP reason]: a status line. */
+static int scan_status_line(const char *p, const char *le)
+{
+	if (le - p < 11 || !IEQ(p, 7, "sip/2.0") || p[7] != ' ')
+		return -EBADMSG;
+	p += 8;
+	if (p[0] < '1' || p[0] > '6' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+		return -EBADMSG;
+	if (p + 3 < le && p[3] != ' ')
+		return -EBADMSG;
+	return -EPROTO;
+}
+
+/* Method SP Request-URI SP "SIP/2.0", tolerating runs of SP/HT between
+ * elements and at the end, and <> around the Request-URI. */
+static int scan_request_line(struct sip_msg *m, const char *p, const char *le)
+{
+	const char *q = p, *us, *ue, *ve;
+	struct sip_uri *u = &m->uris[0];
+
+	while (q < le && is_token(*q))
+		q++;
+	if (q == p || q == le || !is_sp(*q))
+		return -EBADMSG;
+	m->method_name = view(p, q);
+	m->method = method_of(p, (size_t)(q - p));
+	us = q;
+	while (us < le && is_sp(*us))
+		us++;
+	ve = le;
+	while (ve > us && is_sp(ve[-1]))
+		ve--;
+	if (ve - us < 9 || !IEQ(ve - 7, 7, "sip/2.0") || !is_sp(ve[-8]))
+		return -EBADMSG;
+	ue = ve - 8;
+	while (ue > us && is_sp(ue[-1]))
+		ue--;
+	if (ue - us >= 2 && *us == '<' && ue[-1] == '>') {
+		us++;
+		ue--;
+		while (us < ue && is_sp(*us))
+			us++;
+		while (ue > us && is_sp(ue[-1]))
+			ue--;
+	}
+	if (us == ue || parse_uri(us, ue, u) < 0)
+		return -EBADMSG;
+	u->hdr = SIP_HDR_RURI;
+	m->n_uris = 1;
+	return 0;
+}
+
+int sip_scan(const char *buf, size_t len, struct sip_msg *out)
+{
+	const char *end = buf + len, *p, *nl, *le;
+	bool have_to = false, have_from = false, to_untagged = false;
+	int rc;
+
+	out->method = SIP_METHOD_UNKNOWN;
+	out->n_uris = 0;
+	out->n_via = 0;
+	out->flags = 0;
+	out->method_name = (struct sip_view){ buf, 0 };
+	out->call_id = out->from = out->to = out->cseq = (struct sip_view){ NULL, 0 };
+	out->header_len = 0;
+	if (len == 0 || len > UINT32_MAX)
+		return -EBADMSG;
+
+	nl = memchr(buf, '\n', len);
+	if (!nl)
+		return -EBADMSG;
+	le = nl > buf && nl[-1] == '\r' ? nl - 1 : nl;
+	if (le - buf >= 4 && IEQ(buf, 4, "sip/"))
+		return scan_status_line(buf, le);
+	rc = scan_request_line(out, buf, le);
+	if (rc < 0)
+		return rc;
+	out->flags |= SIP_F_REQUEST;
+
+	p = nl + 1;
+	for (;;) {
+		const char *lf, *q, *vs, *ve;
+		bool tagged;
+
+		if (p == end)
+			return -EBADMSG; /* no empty line: not a complete message */
+		if (*p == '\n') {
+			p++;
+			break;
+		}
+		if (*p == '\r' && p + 1 < end && p[1] == '\n') {
+			p += 2;
+			break;
+		}
+		lf = memchr(p, '\n', (size_t)(end - p));
+		if (!lf)
+			return -EBADMSG;
+		while (lf + 1 < end && is_sp(lf[1])) {
+			lf = memchr(lf + 1, '\n', (size_t)(end - lf - 1));
+			if (!lf)
+				return -EBADMSG;
+		}
+
+		q = p;
+		while (q < lf && is_token(*q))
+			q++;
+		vs = skip_lws(q, lf);
+		if (q == p || vs == lf || *vs != ':') {
+			/* Not a header line; nothing the verdict needs can hide
+			 * in it, so it is skipped like an unknown header. */
+			p = lf + 1;
+			continue;
+		}
+		vs = skip_lws(vs + 1, lf);
+		ve = trim_end(vs, lf);
+
+		switch (hdr_lookup(p, (size_t)(q - p))) {
+		case H_TO:
+			if (scan_single(out, vs, ve, SIP_HDR_TO, &tagged) < 0)
+				return -EBADMSG;
+			if (!have_to)
+				out->to = view(vs, ve);
+			have_to = true;
+			to_untagged |= !tagged;
+			break;
+		case H_FROM:
+			if (scan_single(out, vs, ve, SIP_HDR_FROM, &tagged) < 0)
+				return -EBADMSG;
+			if (!have_from)
+				out->from = view(vs, ve);
+			have_from = true;
+			break;
+		case H_CALLID:
+			if (!out->call_id.len)
+				out->call_id = view(vs, ve);
+			break;
+		case H_CSEQ:
+			if (!out->cseq.len)
+				out->cseq = view(vs, ve);
+			break;
+		case H_VIA:
+			if (out->n_via < SIP_MAX_VIA)
+				out->via[out->n_via++] = view(vs, ve);
+			else
+				out->flags |= SIP_F_VIA_TRUNCATED;
+			break;
+		case H_PAI:
+			scan_list(out, vs, ve, SIP_HDR_PAI);
+			break;
+		case H_PPI:
+			scan_list(out, vs, ve, SIP_HDR_PPI);
+			break;
+		case H_RPID:
+			scan_list(out, vs, ve, SIP_HDR_RPID);
+			break;
+		case H_DIVERSION:
+			scan_list(out, vs, ve, SIP_HDR_DIVERSION);
+			break;
+		case H_HISTINFO:
+			scan_list(out, vs, ve, SIP_HDR_HISTINFO);
+			break;
+		default:
+			break;
+		}
+		p = lf + 1;
+	}
+	out->header_len = (uint32_t)(p - buf);
+	if (p < end)
+		out->flags |= SIP_F_HAS_BODY;
+	if (!have_to || !have_from || !out->call_id.len || !out->cseq.len || !out->n_via)
+		return -EBADMSG;
+	if (out->method == SIP_METHOD_INVITE && to_untagged)
+		out->flags |= SIP_F_INITIAL;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	if (!(cclass[u] & C_HEX))
+		return -1;
+	return u <= '9' ? u - '0' : (u | 0x20) - 'a' + 10;
+}
+
+int sip_uri_number_text(const struct sip_uri *u, char *buf, size_t cap)
+{
+	const char *p, *e;
+	size_t n = 0;
+
+	if (!u || (!u->user.p && u->user.len))
+		return -EINVAL;
+	p = u->user.p;
+	e = p + u->user.len;
+	while (p < e && *p != ';') {
+		char c = *p;
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (e - p < 3 || (hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0)
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			p += 3;
+		} else {
+			p++;
+		}
+		if (n >= cap || n >= INT_MAX)
+			return -ENOSPC;
+		buf[n++] = c;
+	}
+	return (int)n;
+}
+
+const char *sip_hdr_name(enum sip_hdr h)
+{
+	static const char *const names[SIP_HDR__COUNT] = {
+		[SIP_HDR_RURI] = "Request-URI",
+		[SIP_HDR_TO] = "To",
+		[SIP_HDR_FROM] = "From",
+		[SIP_HDR_PAI] = "P-Asserted-Identity",
+		[SIP_HDR_PPI] = "P-Preferred-Identity",
+		[SIP_HDR_RPID] = "Remote-Party-ID",
+		[SIP_HDR_DIVERSION] = "Diversion",
+		[SIP_HDR_HISTINFO] = "History-Info",
+	};
+
+	return (unsigned)h < SIP_HDR__COUNT ? names[h] : "unknown";
+}
+
+const char *sip_method_name(enum sip_method m)
+{
+	static const char *const names[] = {
+		[SIP_METHOD_UNKNOWN] = "unknown",
+		[SIP_METHOD_INVITE] = "INVITE",
+		[SIP_METHOD_ACK] = "ACK",
+		[SIP_METHOD_BYE] = "BYE",
+		[SIP_METHOD_CANCEL] = "CANCEL",
+		[SIP_METHOD_OPTIONS] = "OPTIONS",
+		[SIP_METHOD_REGISTER] = "REGISTER",
+		[SIP_METHOD_OTHER_KNOWN] = "other",
+	};
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "unknown";
+}
