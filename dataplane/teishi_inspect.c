@@ -368,6 +368,14 @@ static int inspect_sip(struct inspect *in, const char *path, struct dp_burst_out
 	return 0;
 }
 
+/* net_pcap's receive timestamp (microseconds), or prev without one. */
+static uint64_t frame_time(const struct inspect *in, const struct rte_mbuf *m, uint64_t prev)
+{
+	if (in->ts_off >= 0 && (m->ol_flags & in->ts_flag))
+		return *RTE_MBUF_DYNFIELD(m, in->ts_off, const rte_mbuf_timestamp_t *);
+	return prev;
+}
+
 static void close_port(uint16_t port)
 {
 	struct rte_eth_dev_info info;
@@ -444,15 +452,21 @@ static int inspect_pcap(struct inspect *in, const char *path, struct dp_burst_ou
 					PRIu64 "; output is incomplete\n", path, base);
 			break;
 		}
-		for (uint16_t i = 0; i < n; i++)
-			if (in->ts_off >= 0 && (pkts[i]->ol_flags & in->ts_flag))
-				now = *RTE_MBUF_DYNFIELD(pkts[i], in->ts_off, rte_mbuf_timestamp_t *);
-		dp_pipeline_process_burst(w, pkts, n, now, out);
-		uint16_t sent = rte_eth_tx_burst(port, 0, out->fwd, out->n_fwd);
-		/* consume() frees what was not sent (and the blocked ones). */
-		memmove(out->fwd, out->fwd + sent, sizeof(out->fwd[0]) * (out->n_fwd - sent));
-		out->n_fwd = (uint16_t)(out->n_fwd - sent);
-		consume(in, path, base, out);
+		/* The pipeline takes one time per call: feed runs of frames
+		 * with the same pcap timestamp, so reassembly timeouts follow
+		 * the capture exactly. */
+		for (uint16_t a = 0, b; a < n; a = b) {
+			now = frame_time(in, pkts[a], now);
+			for (b = a + 1; b < n && frame_time(in, pkts[b], now) == now; b++)
+				;
+			dp_pipeline_process_burst(w, pkts + a, (uint16_t)(b - a), now, out);
+			uint16_t sent = rte_eth_tx_burst(port, 0, out->fwd, out->n_fwd);
+			/* consume() frees what was not sent, and the blocked ones. */
+			memmove(out->fwd, out->fwd + sent,
+				sizeof(out->fwd[0]) * (out->n_fwd - sent));
+			out->n_fwd = (uint16_t)(out->n_fwd - sent);
+			consume(in, path, base + a, out);
+		}
 		base += n;
 	}
 	finish_worker(in, path, w, out);

@@ -7,6 +7,7 @@ teishi-inspect prints for the same frame; a diff is printed on mismatch.
 """
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -106,7 +107,100 @@ def test_missing_input():
     check("/nonexistent/x.pcap" in r.stderr, "missing input: error names the file")
 
 
+INVITE = ("INVITE sip:0312345678@example.jp;user=phone SIP/2.0\r\n"
+          "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKfrag\r\n"
+          "From: <sip:09012345678@example.jp;user=phone>;tag=1\r\n"
+          "To: <sip:0312345678@example.jp;user=phone>\r\n"
+          "Call-ID: frag-{}@example.jp\r\n"
+          "CSeq: 1 INVITE\r\n"
+          "Content-Type: application/sdp\r\n"
+          "Content-Length: 400\r\n\r\n" + "v=0\r\n" + "a=x" * 132 + "\r\n")
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b)//2}H", b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4_fragments(payload, ident, cut=(256, 512)):
+    """Ethernet/IPv4 fragments of one UDP datagram, cut at the byte offsets
+    given (multiples of 8), as {offset: frame}."""
+    udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload
+    bounds = [0, *cut, len(udp)]
+    frames = {}
+    for lo, hi in zip(bounds, bounds[1:]):
+        data = udp[lo:hi]
+        more = hi < len(udp)
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident,
+                          (0x2000 if more else 0) | lo // 8, 64, 17, 0,
+                          bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2]))
+        hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+        frames[lo] = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + hdr + data
+    return frames
+
+
+def write_pcap(path, frames):
+    """frames: list of (seconds, bytes)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for t, fr in frames:
+            f.write(struct.pack("<IIII", int(t), int(round((t - int(t)) * 1e6)), len(fr), len(fr)))
+            f.write(fr)
+
+
+def summary_counters(text):
+    c = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and line.startswith("  ") and parts[1].isdigit():
+            c[parts[0]] = int(parts[1])
+    return c
+
+
+def test_fragments():
+    """Overlap, conflict, duplicates, reordering and timeouts, each in its
+    own pcap: the message is classified only when every fragment agrees."""
+    cases = []
+    f = ipv4_fragments(INVITE.format(1).encode(), 1)
+    cases.append(("in order", [f[0], f[256], f[512]], [0, 0, 0], [3], {"frag_reassembled": 1}))
+    f = ipv4_fragments(INVITE.format(2).encode(), 2)
+    cases.append(("out of order with a duplicate", [f[512], f[256], f[256], f[0]], [0] * 4, [4],
+                  {"frag_dup": 1, "frag_reassembled": 1}))
+    f = ipv4_fragments(INVITE.format(3).encode(), 3)
+    g = ipv4_fragments(INVITE.format(3).encode(), 3, cut=(256, 384))
+    cases.append(("overlapping, same bytes", [f[0], g[256], f[256], f[512]], [0] * 4, [],
+                  {"frag_overlap": 1, "frag_late_drop": 1}))
+    f = ipv4_fragments(INVITE.format(4).encode(), 4)
+    evil = ipv4_fragments(INVITE.format(4).replace("0312345678@", "0399999999@").encode(), 4)
+    cases.append(("same bytes, different contents", [f[0], evil[0], f[256], f[512]], [0] * 4, [],
+                  {"frag_conflict": 1}))
+    f = ipv4_fragments(INVITE.format(5).encode(), 5)
+    cases.append(("incomplete", [f[0], f[512]], [0, 0], [], {"frag_timeout": 1}))
+    f = ipv4_fragments(INVITE.format(6).encode(), 6)
+    # The first two time out when the third arrives; the third alone is
+    # still incomplete at the end of the file.
+    cases.append(("completes after the timeout", [f[0], f[256], f[512]], [0, 0.5, 2.0], [],
+                  {"frag_timeout": 2}))
+    with tempfile.TemporaryDirectory() as d:
+        for name, frames, times, want_frames, want_counts in cases:
+            path = os.path.join(d, "f.pcap")
+            write_pcap(path, [(1700000000 + t, fr) for t, fr in zip(times, frames)])
+            r = run(path)
+            got = [o["frame"] for o in parse_lines(r.stdout)]
+            check(r.returncode == 0 and got == want_frames,
+                  f"fragments, {name}: messages at frames {want_frames} (got {got})")
+            s = run("--summary", path)
+            c = summary_counters(s.stdout)
+            bad = {k: (v, c.get(k, 0)) for k, v in want_counts.items() if c.get(k, 0) != v}
+            check(not bad, f"fragments, {name}: counters {want_counts} (wrong: {bad})")
+
+
 test_corpus_matches_truth()
+test_fragments()
 test_sip_file()
 test_bad_list_line()
 test_missing_input()
