@@ -12,6 +12,7 @@
  * the stats, and handles the signals.  Telemetry callbacks run on DPDK's
  * telemetry thread and only read.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -424,9 +425,23 @@ static void dump_stats(void)
 		fflush(f);
 }
 
+/* Header names as teishi-inspect and the truth files write them
+ * ("p-asserted-identity"), with '-' replaced by dash (telemetry names allow
+ * no '-'). */
+static const char *hdr_key(enum sip_hdr h, char dash, char *buf, size_t n)
+{
+	const char *name = h < SIP_HDR__COUNT ? sip_hdr_name(h) : "?";
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < n; i++)
+		buf[i] = name[i] == '-' ? dash : (char)tolower((unsigned char)name[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
 static void write_event(FILE *f, const struct dp_event *ev)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], entry[NUM_MAX_DIGITS + 3];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], entry[NUM_MAX_DIGITS + 3], hname[32];
 	int af = ev->ip_version == 6 ? AF_INET6 : AF_INET;
 	time_t secs = (time_t)(ev->time_ns / 1000000000ull);
 	struct tm tm;
@@ -442,7 +457,7 @@ static void write_event(FILE *f, const struct dp_event *ev)
 		   "\"entry\":\"%s\",\"entry_line\":%u,\"action\":\"%s\",\"code\":%u,\"port\":%u,"
 		   "\"call_id\":",
 		when, (unsigned)(ev->time_ns % 1000000000ull / 1000), verdict_side_name(ev->side),
-		sip_hdr_name(ev->hdr), ev->num_len, ev->number, entry, ev->entry_id,
+		hdr_key(ev->hdr, '-', hname, sizeof(hname)), ev->num_len, ev->number, entry, ev->entry_id,
 		dp_side_action_name(ev->action), ev->code, ev->port);
 	json_str(f, ev->call_id, ev->call_id_len);
 	fprintf(f, ",\"proto\":\"udp\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u}\n",
@@ -499,9 +514,9 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	for (int i = 0; i < A__COUNT; i++)
 		rte_tel_data_add_dict_u64(d, app_counter_names[i], t.a[i]);
 	for (int i = 0; i < SIP_HDR__COUNT; i++) {
-		char k[64];
+		char k[64], hn[32];
 
-		snprintf(k, sizeof(k), "blocked_%s", sip_hdr_name(i));
+		snprintf(k, sizeof(k), "blocked_%s", hdr_key(i, '_', hn, sizeof(hn)));
 		rte_tel_data_add_dict_u64(d, k, t.dp.blocked_hdr[i]);
 	}
 	for (int i = 0; i < DP_C__COUNT; i++) {
@@ -529,9 +544,17 @@ static int tel_list(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Telemetry names allow letters, digits, '_' and '.': "sip-port" is
+ * reported as "sip_port". */
 static void tel_config_kv(void *ctx, const char *key, const char *val)
 {
-	rte_tel_data_add_dict_string(ctx, key, val);
+	char name[64];
+	size_t i;
+
+	for (i = 0; key[i] && i < sizeof(name) - 1; i++)
+		name[i] = key[i] == '-' ? '_' : key[i];
+	name[i] = '\0';
+	rte_tel_data_add_dict_string(ctx, name, val);
 }
 
 static int tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
