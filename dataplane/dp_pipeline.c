@@ -487,8 +487,10 @@ static void datagram_done(struct dp_worker *w, uint32_t ei, struct rte_mbuf *r, 
 	e->state = PEND_PASSING; /* pass 2 turns it to DROPPING when blocked */
 }
 
+/* One fragment.  malformed: frame_parse() described it but rejected it
+ * (oversize, bad length); its whole datagram is dropped. */
 static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct frame_info *fi,
-			uint64_t now, uint16_t i, struct dp_burst_out *out)
+			bool malformed, uint64_t now, uint16_t i, struct dp_burst_out *out)
 {
 	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fragcheck_frag nf = {
@@ -522,7 +524,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		ei = pend_new(w, &k, now);
 		if (ei == NIL) {
 			w->cnt.c[DP_C_FRAG_TABLE_FULL]++;
-			if (w->cfg.frag_incomplete == DP_FRAG_FORWARD)
+			if (w->cfg.frag_incomplete == DP_FRAG_FORWARD && !malformed)
 				w->rel[w->n_rel++] = m;
 			else
 				count_drop(w, m);
@@ -530,14 +532,20 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		}
 	}
 	struct pend *e = &w->pend[ei];
-	if (e->state == PEND_PASSING) {
+	if (e->state == PEND_PASSING && !malformed) {
 		w->cnt.c[DP_C_FRAG_LATE_FWD]++;
 		w->rel[w->n_rel++] = m;
 		return;
 	}
-	if (e->state == PEND_DROPPING) {
+	if (e->state != PEND_HOLD) {
 		w->cnt.c[DP_C_FRAG_LATE_DROP]++;
 		count_drop(w, m);
+		return;
+	}
+	if (malformed) {
+		count_drop(w, m);
+		pend_drop(w, e, (uint64_t)nf.off + nf.len > max_end ? DP_C_FRAG_OVERSIZE
+								     : DP_C_FRAG_BAD);
 		return;
 	}
 
@@ -603,11 +611,16 @@ uint16_t dp_pipeline_process_burst(struct dp_worker *w, struct rte_mbuf **pkts, 
 		struct frame_info fi;
 		int rc = -EBADMSG;
 
+		fi.kind = FRAME_NOT_IP;
 		w->rel_start[i] = w->n_rel;
 		w->msg_of[i] = -1;
 		if (make_contiguous(m) == 0)
 			rc = frame_parse(&w->cfg.frame, rte_pktmbuf_mtod(m, const uint8_t *),
 					 rte_pktmbuf_data_len(m), &fi);
+		if (rc < 0 && fi.kind == FRAME_FRAGMENT) {
+			fragment_in(w, m, &fi, true, now, i, out);
+			continue;
+		}
 		if (rc < 0) {
 			w->cnt.c[DP_C_BAD_FRAME]++;
 			if (w->cfg.drop_bad_frames)
@@ -622,7 +635,7 @@ uint16_t dp_pipeline_process_burst(struct dp_worker *w, struct rte_mbuf **pkts, 
 			w->rel[w->n_rel++] = m;
 			break;
 		case FRAME_FRAGMENT:
-			fragment_in(w, m, &fi, now, i, out);
+			fragment_in(w, m, &fi, false, now, i, out);
 			break;
 		case FRAME_SIP_UDP:
 		case FRAME_SIP_TCP: {

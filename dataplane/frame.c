@@ -132,15 +132,14 @@ static int parse_ipv4(const struct frame_config *cfg, const uint8_t *pkt, uint32
 	uint32_t end = off + tot;
 	if (more || foff != 0) {
 		uint32_t data_len = tot - ihl;
-		if (check_fragment(ihl, foff, data_len, more) < 0)
-			return -EBADMSG;
+		/* Described even when malformed: see frame_parse(). */
 		out->kind = FRAME_FRAGMENT;
 		out->frag_id = rd16(ip + 4);
 		out->frag_offset = (uint16_t)foff;
 		out->frag_more = more;
 		out->payload_offset = off + ihl;
 		out->payload_len = data_len;
-		return 0;
+		return check_fragment(ihl, foff, data_len, more);
 	}
 	return parse_l4(cfg, pkt, off + ihl, end, out);
 }
@@ -194,8 +193,6 @@ static int parse_ipv6(const struct frame_config *cfg, const uint8_t *pkt, uint32
 			uint8_t next = pkt[p];
 			if (more || foff != 0) {
 				uint32_t data_len = end - (p + 8);
-				if (check_fragment(p - (off + 40), foff, data_len, more) < 0)
-					return -EBADMSG;
 				out->kind = FRAME_FRAGMENT;
 				out->l4_proto = next;
 				out->frag_id = rd32(pkt + p + 4);
@@ -203,6 +200,8 @@ static int parse_ipv6(const struct frame_config *cfg, const uint8_t *pkt, uint32
 				out->frag_more = more;
 				out->payload_offset = p + 8;
 				out->payload_len = data_len;
+				if (check_fragment(p - (off + 40), foff, data_len, more) < 0)
+					return -EBADMSG;
 				return 0;
 			}
 			hlen = 8;

@@ -84,7 +84,11 @@ void frame_config_default(struct frame_config *cfg);
  *    FRAME_MAX_EXT_HDRS extension headers, the same fragment rules as IPv4;
  *  - UDP length below 8 or beyond the IP payload; TCP data offset below 5 or
  *    beyond the IP payload.
- * ARP, LLDP and 802.3 length frames are FRAME_NOT_IP whatever their length. */
+ * ARP, LLDP and 802.3 length frames are FRAME_NOT_IP whatever their length.
+ * A fragment that breaks the fragment rules (bad length, ends beyond 65535)
+ * still fills out as a FRAME_FRAGMENT before -EBADMSG, so that the caller
+ * can drop its whole datagram; on any other -EBADMSG out->kind is not
+ * FRAME_FRAGMENT. */
 int frame_parse(const struct frame_config *cfg, const uint8_t *pkt, size_t len,
 		struct frame_info *out);
 

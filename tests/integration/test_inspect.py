@@ -178,6 +178,12 @@ def test_fragments():
     evil = ipv4_fragments(INVITE.format(4).replace("0312345678@", "0399999999@").encode(), 4)
     cases.append(("same bytes, different contents", [f[0], evil[0], f[256], f[512]], [0] * 4, [],
                   {"frag_conflict": 1}))
+    f = ipv4_fragments(INVITE.format(7).encode(), 7)
+    # A last fragment at offset 65528 would make a datagram over 65535 bytes.
+    big = bytearray(f[512])
+    struct.pack_into("!H", big, 14 + 6, 65528 // 8)
+    cases.append(("oversize datagram", [f[0], f[256], bytes(big), f[512]], [0] * 4, [],
+                  {"frag_oversize": 1, "frag_late_drop": 1}))
     f = ipv4_fragments(INVITE.format(5).encode(), 5)
     cases.append(("incomplete", [f[0], f[512]], [0, 0], [], {"frag_timeout": 1}))
     f = ipv4_fragments(INVITE.format(6).encode(), 6)

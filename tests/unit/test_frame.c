@@ -746,13 +746,20 @@ static void test_frame_ipv4_bad_fragments_are_ebadmsg(void **state)
 	finish(&f);
 	assert_int_equal(parse(&f, &fi), -EBADMSG);
 
-	/* Last fragment ending beyond 65535. */
+	/* Last fragment ending beyond 65535.  Still described, so that the
+	 * pipeline can drop the whole datagram. */
 	eth(&f);
 	ipv4(&f, 17, 0, 7, 0x1fff);
 	for (int i = 0; i < 16; i++)
 		put8(&f, 0);
 	finish(&f);
 	assert_int_equal(parse(&f, &fi), -EBADMSG);
+	assert_int_equal(fi.kind, FRAME_FRAGMENT);
+	assert_int_equal(fi.frag_id, 7);
+	assert_int_equal(fi.frag_offset, 65528);
+	assert_false(fi.frag_more);
+	assert_int_equal(fi.payload_len, 16);
+	assert_memory_equal(fi.src_addr, SRC4, 4);
 }
 
 static void test_frame_ipv6_first_and_later_fragments(void **state)
