@@ -99,7 +99,7 @@ enum dp_counter {
 	DP_C_DROP,              /* mbufs freed by the pipeline, any reason */
 	DP_C_NOT_IP,            /* passed: not IPv4/IPv6 */
 	DP_C_NON_SIP,           /* passed: IP, not on a SIP port */
-	DP_C_BAD_FRAME,         /* frame_parse said -EBADMSG */
+	DP_C_BAD_FRAME,         /* frame_parse said -EBADMSG (fragments: see FRAG_OVERSIZE/BAD) */
 	DP_C_SIP_UDP,           /* SIP messages over UDP classified */
 	DP_C_SIP_TCP,           /* SIP segments over TCP classified (monitor only) */
 	DP_C_UNPARSABLE_DROP,   /* SIP-port UDP that is not SIP, dropped (fail-closed) */
@@ -110,7 +110,8 @@ enum dp_counter {
 	DP_C_FRAG_DUP,          /* exact duplicate fragments (held, forwarded with the rest) */
 	DP_C_FRAG_OVERLAP,      /* datagrams dropped: fragments overlap */
 	DP_C_FRAG_CONFLICT,     /* datagrams dropped: same bytes, different contents */
-	DP_C_FRAG_OVERSIZE,     /* datagrams dropped: would exceed 65535 bytes */
+	DP_C_FRAG_OVERSIZE,     /* datagrams dropped: would exceed 65535 bytes (a fragment
+				 * frame_parse rejects for it drops its datagram whole) */
 	DP_C_FRAG_BAD,          /* datagrams dropped: inconsistent last fragment, unusable header */
 	DP_C_FRAG_LATE_DROP,    /* fragments dropped because their datagram was dropped */
 	DP_C_FRAG_LATE_FWD,     /* fragments forwarded because their datagram was released */

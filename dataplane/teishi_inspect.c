@@ -403,8 +403,8 @@ static int inspect_pcap(struct inspect *in, const char *path, struct dp_burst_ou
 	snprintf(args, sizeof(args), "%s,rx_pcap=%s,tx_pcap=/dev/null", name, path);
 	rc = rte_dev_probe(args);
 	if (rc < 0 || rte_eth_dev_get_port_by_name(name, &port) != 0) {
-		fprintf(stderr, "teishi-inspect: %s: cannot open as pcap/pcapng (net_pcap: %s)\n",
-			path, strerror(-rc));
+		fprintf(stderr, "teishi-inspect: %s: not a readable pcap/pcapng file "
+			"(net_pcap's reason above)\n", path);
 		return -EINVAL;
 	}
 
