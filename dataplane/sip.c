@@ -24,14 +24,15 @@ enum {
 	C_LWS = 2,    /* SP HT CR LF: inside one logical header line, CR/LF only occur in folds */
 	C_HEX = 4,
 	C_SCHEME = 8, /* RFC 3986 scheme characters */
+	C_URI_DELIM = 16, /* % : ; ? @: what parse_uri stops at in a sip/sips URI */
 };
 
 static const uint8_t cclass[256] = {
 	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0,
 	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x20 */ 2, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 9, 0, 9, 9, 0,
-	/* 0x30 */ 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 0, 0, 0, 0, 0, 0,
-	/* 0x40 */ 0, 13, 13, 13, 13, 13, 13, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+	/* 0x20 */ 2, 1, 0, 0, 0, 17, 0, 1, 0, 0, 1, 9, 0, 9, 9, 0,
+	/* 0x30 */ 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 16, 16, 0, 0, 0, 16,
+	/* 0x40 */ 16, 13, 13, 13, 13, 13, 13, 9, 9, 9, 9, 9, 9, 9, 9, 9,
 	/* 0x50 */ 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 1,
 	/* 0x60 */ 1, 13, 13, 13, 13, 13, 13, 9, 9, 9, 9, 9, 9, 9, 9, 9,
 	/* 0x70 */ 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 1, 0,
@@ -107,7 +108,9 @@ static const char *skip_quoted(const char *p, const char *e)
 
 /* Header names: a perfect hash of (length, first, last character), lower
  * case, into 64 slots.  A new name that collides makes the compiler warn
- * that an initializer is overridden (-Woverride-init). */
+ * that an initializer is overridden (-Woverride-init).  Only the headers
+ * sip_scan looks into are named: every other line is skipped after one
+ * failed slot check, so naming more would only cost compares. */
 enum hid {
 	H_OTHER = 0,
 	H_TO,
@@ -115,9 +118,6 @@ enum hid {
 	H_CALLID,
 	H_CSEQ,
 	H_VIA,
-	H_CONTACT,
-	H_CLEN,
-	H_CTYPE,
 	H_PAI,
 	H_PPI,
 	H_RPID,
@@ -126,7 +126,7 @@ enum hid {
 };
 
 struct hname {
-	const char *name; /* lower case */
+	const char *name; /* lower case letters and '-' only (see name_eq) */
 	uint8_t len;
 	uint8_t id;
 };
@@ -144,12 +144,6 @@ static const struct hname hnames[64] = {
 	HNAME("cseq", 'c', 'q', H_CSEQ),
 	HNAME("via", 'v', 'a', H_VIA),
 	HNAME("v", 'v', 'v', H_VIA),
-	HNAME("contact", 'c', 't', H_CONTACT),
-	HNAME("m", 'm', 'm', H_CONTACT),
-	HNAME("content-length", 'c', 'h', H_CLEN),
-	HNAME("l", 'l', 'l', H_CLEN),
-	HNAME("content-type", 'c', 'e', H_CTYPE),
-	HNAME("c", 'c', 'c', H_CTYPE),
 	HNAME("p-asserted-identity", 'p', 'y', H_PAI),
 	HNAME("p-preferred-identity", 'p', 'y', H_PPI),
 	HNAME("remote-party-id", 'r', 'd', H_RPID),
@@ -157,12 +151,43 @@ static const struct hname hnames[64] = {
 	HNAME("history-info", 'h', 'o', H_HISTINFO),
 };
 
+/* Case-insensitive equality of the token run p[0..n) with the table name
+ * lower[0..n).  OR-ing 0x20 into a token character lower-cases a letter
+ * and leaves '-' and every other token character that could equal a
+ * lower-case letter or '-' unchanged ('-' | 0x20 == '-'; only CR, never a
+ * token character, would also map to '-'), so whole 8-byte words can be
+ * compared at once.  Header names like P-Asserted-Identity are long, and
+ * every header line of every message comes through here. */
+static bool name_eq(const char *p, const char *lower, size_t n)
+{
+	const uint64_t fold = 0x2020202020202020ull;
+	uint64_t a, b;
+	size_t i;
+
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if (((unsigned char)p[i] | 0x20) != (unsigned char)lower[i])
+				return false;
+		return true;
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&a, p + i, 8);
+		memcpy(&b, lower + i, 8);
+		if ((a | fold) != b)
+			return false;
+	}
+	/* The last word overlaps the previous one; both ends lie in the run. */
+	memcpy(&a, p + n - 8, 8);
+	memcpy(&b, lower + n - 8, 8);
+	return (a | fold) == b;
+}
+
 /* p[0..n) is a non-empty run of token characters. */
 static enum hid hdr_lookup(const char *p, size_t n)
 {
 	const struct hname *h = &hnames[HHASH(n, lc(p[0]), lc(p[n - 1]))];
 
-	if (h->len != n || !ieq(p, n, h->name, n))
+	if (h->len != n || !name_eq(p, h->name, n))
 		return H_OTHER;
 	return (enum hid)h->id;
 }
@@ -579,6 +604,7 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 	p = nl + 1;
 	for (;;) {
 		const char *lf, *q, *vs, *ve;
+		enum hid hid;
 		bool tagged;
 
 		if (p == end)
@@ -591,7 +617,14 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 			p += 2;
 			break;
 		}
-		lf = memchr(p, '\n', (size_t)(end - p));
+		/* The name first: a token run never holds '\n', so it ends
+		 * inside the line, and the search for the line end starts
+		 * after it. */
+		q = p;
+		while (q < end && is_token(*q))
+			q++;
+		hid = q > p ? hdr_lookup(p, (size_t)(q - p)) : H_OTHER;
+		lf = memchr(q, '\n', (size_t)(end - q));
 		if (!lf)
 			return -EBADMSG;
 		while (lf + 1 < end && is_sp(lf[1])) {
@@ -599,12 +632,13 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 			if (!lf)
 				return -EBADMSG;
 		}
-
-		q = p;
-		while (q < lf && is_token(*q))
-			q++;
+		if (hid == H_OTHER) {
+			/* Most lines: only their end matters. */
+			p = lf + 1;
+			continue;
+		}
 		vs = skip_lws(q, lf);
-		if (q == p || vs == lf || *vs != ':') {
+		if (vs == lf || *vs != ':') {
 			/* Not a header line; nothing the verdict needs can hide
 			 * in it, so it is skipped like an unknown header. */
 			p = lf + 1;
@@ -613,7 +647,7 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		vs = skip_lws(vs + 1, lf);
 		ve = trim_end(vs, lf);
 
-		switch (hdr_lookup(p, (size_t)(q - p))) {
+		switch (hid) {
 		case H_TO:
 			if (scan_single(out, vs, ve, SIP_HDR_TO, &tagged) < 0)
 				return -EBADMSG;
