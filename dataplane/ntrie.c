@@ -82,9 +82,11 @@ struct base {
 	struct tab tab[2][NT_NTAB]; /* [kind - 1][len] */
 	uint16_t lens[2];           /* bit len set when tab[kind-1][len].n > 0 */
 	bool wide;                  /* val holds raw uint32 values */
-	uint8_t pf_log;             /* prefix filter has 2^pf_log bits */
+	uint8_t pf_log;             /* prefix filter has 2^pf_log bits, in 512-bit blocks */
+	uint8_t pf_head;            /* digits of a key that choose its filter block */
+	uint16_t pf_flat;           /* prefix lengths < pf_head: block chosen per prefix */
 	uint8_t npl, pl[NT_NTAB];   /* prefix lengths present */
-	const uint64_t *pfilter;    /* one bit per prefix entry, hashed by prefix key */
+	const uint64_t *pfilter;
 	const uint32_t *vtab;       /* distinct values, when !wide */
 	uint64_t entries, prefixes;
 	size_t bytes;
@@ -291,10 +293,24 @@ static inline uint32_t tab_find(const struct tab *T, uint64_t key, unsigned len)
 	return tab_scan(T, T->dir[bk], T->dir[bk + 1], h & T->rmask);
 }
 
-/* Bit of prefix key pk in the prefix filter: one multiply, no division. */
-static inline uint64_t pf_bit(const struct base *b, uint64_t pk)
+/* The prefix filter.  Every base prefix entry sets one bit.  For the
+ * lengths >= pf_head, the 512-bit block is chosen by the first pf_head
+ * digits, so all candidate prefixes of a key are tested in one cache line,
+ * fetched ahead with the directory; rarer shorter prefixes (pf_flat) each
+ * choose their own block. */
+static inline const uint64_t *pf_block_of(const struct base *b, uint64_t x)
 {
-	return (pk * 0x9e3779b97f4a7c15ull) >> (64 - b->pf_log);
+	return b->pfilter + (((x * 0x9e3779b97f4a7c15ull) >> 1 >> (72 - b->pf_log)) << 3);
+}
+
+static inline const uint64_t *pf_block(const struct base *b, uint64_t key)
+{
+	return pf_block_of(b, (key & ~(~0ull >> (4 * b->pf_head))) | b->pf_head);
+}
+
+static inline unsigned pf_bit(uint64_t pk)
+{
+	return (unsigned)((pk * 0xc2b2ae3d27d4eb4full) >> 55);
 }
 
 /* Delta lookup: 1 live (value in *meta), 0 tombstone, -1 absent. */
@@ -330,24 +346,26 @@ static inline void set_match(struct ntrie_match *m, uint32_t value, unsigned kin
 /* Longest prefix entry for a valid key of length len. */
 /* Base prefix lengths whose filter bit is set for this key: the common
  * outcome is 0, reached without a data-dependent branch. */
-static inline uint32_t pf_lens(const struct base *b, uint64_t key, unsigned len)
+static inline uint32_t pf_lens(const struct base *b, uint64_t key, unsigned len,
+			       const uint64_t *blk)
 {
 	uint32_t hit = 0;
 
 	for (unsigned i = 0; i < b->npl; i++) {
 		unsigned l = b->pl[i];
 		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
-		uint64_t bit = pf_bit(b, pk);
-		hit |= (uint32_t)(b->pfilter[bit >> 6] >> (bit & 63) & 1) << l;
+		const uint64_t *w = b->pf_flat >> l & 1 ? pf_block_of(b, pk) : blk;
+		unsigned bit = pf_bit(pk);
+		hit |= (uint32_t)(w[bit >> 6] >> (bit & 63) & 1) << l;
 	}
 	return hit & ((2u << len) - 1);
 }
 
 static int prefix_lookup(const struct root *r, const struct base *b, uint32_t dmask, uint64_t key,
-			 unsigned len, struct ntrie_match *m)
+			 unsigned len, const uint64_t *blk, struct ntrie_match *m)
 {
 	uint32_t dl = dmask >> 16;
-	uint32_t blens = pf_lens(b, key, len);
+	uint32_t blens = pf_lens(b, key, len, blk);
 	uint32_t lens = (blens | dl) & ((2u << len) - 1);
 
 	while (lens) {
@@ -415,7 +433,7 @@ int ntrie_lookup(const struct ntrie *t, uint64_t key, struct ntrie_match *m)
 		pos = tab_find(&b->tab[0][len], key, len);
 	if (exact_resolve(r, b, dmask, key, len, pos, m))
 		return 1;
-	return prefix_lookup(r, b, dmask, key, len, m);
+	return prefix_lookup(r, b, dmask, key, len, pf_block(b, key), m);
 }
 
 unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned n,
@@ -428,6 +446,7 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 	const struct tab *tb[NT_BURST];
 	uint64_t bk[NT_BURST], rem[NT_BURST];
 	uint32_t st[NT_BURST], en[NT_BURST];
+	const uint64_t *blk[NT_BURST];
 	bool ok[NT_BURST];
 
 	for (unsigned base_i = 0; base_i < n; base_i += NT_BURST) {
@@ -441,6 +460,9 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 			unsigned len = key & 15;
 			tb[i] = NULL;
 			ok[i] = key_valid(key);
+			blk[i] = pf_block(b, key);
+			if (b->npl)
+				__builtin_prefetch(blk[i]);
 			if (ok[i] && (b->lens[0] >> len & 1)) {
 				const struct tab *T = &b->tab[0][len];
 				uint64_t h = tab_hash(T, bcd2bin(key_bcd(key, len)));
@@ -485,7 +507,7 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 				hits++;
 				continue;
 			}
-			hits += (unsigned)prefix_lookup(r, b, dmask, key, len, &mm[i]);
+			hits += (unsigned)prefix_lookup(r, b, dmask, key, len, blk[i], &mm[i]);
 		}
 	}
 	return hits;
@@ -541,9 +563,8 @@ static void tab_params(struct tab *T, unsigned len, uint64_t n)
 		bits++;
 	while (B < bits && B < 31 && (n >> B) > 10)
 		B++;
-	/* Prefer 16-bit remainders when it costs at most 2 more directory bits. */
-	if (bits - B > 16 && bits - B <= 18 && bits <= 16 + 31 && (n >> (bits - 16)) >= 2)
-		B = bits - 16;
+	/* ~10 entries a bucket: 16-bit remainders with 2.5 a bucket (a 4x larger
+	 * directory) measured slower at 10M; the directory should stay cached. */
 	T->n = n;
 	T->bits = (uint8_t)bits;
 	T->mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
@@ -649,6 +670,7 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 	uint64_t cnt[2][NT_NTAB] = { { 0 } };
 	struct vmap vm = { 0 };
 	size_t size, off, pf_bits = 512;
+	unsigned pf_head = 1;
 	struct base *b = NULL;
 	uint64_t *hrem = NULL;
 	uint32_t *hidx = NULL;
@@ -673,6 +695,15 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 	/* 32 bits per prefix: a false positive costs a probe 3% of the time */
 	while (pf_bits < nprefix * 32)
 		pf_bits <<= 1;
+	/* the longest head that leaves at most 1/32 of the prefixes shorter */
+	{
+		uint64_t shorter = 0;
+		for (unsigned l = 1; l < NT_NTAB; l++) {
+			if (cnt[1][l] && shorter <= nprefix / 32 + 16)
+				pf_head = l;
+			shorter += cnt[1][l];
+		}
+	}
 
 	/* one block: header, directories, remainders, values, filter, vtab */
 	{
@@ -717,6 +748,10 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 		if (!wide)
 			b->vtab = (uint32_t *)(mem + off);
 		b->pf_log = (uint8_t)__builtin_ctzll(pf_bits);
+		b->pf_head = (uint8_t)pf_head;
+		for (unsigned l = 1; l < pf_head; l++)
+			if (cnt[1][l])
+				b->pf_flat |= (uint16_t)(1u << l);
 	}
 
 	hrem = malloc((n ? n : 1) * sizeof(*hrem));
@@ -730,8 +765,10 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 		uint64_t h = tab_hash(T, bcd2bin(key_bcd(in[i].key, len)));
 		T->dir[(h >> T->rbits) + 1]++;
 		if (in[i].kind == NTRIE_PREFIX) {
-			uint64_t bit = pf_bit(b, in[i].key);
-			((uint64_t *)b->pfilter)[bit >> 6] |= 1ull << (bit & 63);
+			uint64_t *w = (uint64_t *)(b->pf_flat >> len & 1 ? pf_block_of(b, in[i].key)
+									 : pf_block(b, in[i].key));
+			unsigned bit = pf_bit(in[i].key);
+			w[bit >> 6] |= 1ull << (bit & 63);
 		}
 	}
 	{
