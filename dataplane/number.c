@@ -41,17 +41,19 @@ struct jp_type {
 	const char *what;
 };
 
-/* Longest lead first where leads overlap (800 before 80). */
+/* The NSN types by lead; jp_type_of() picks one by the leading digits,
+ * longest lead first where leads overlap (800 before 80). */
+enum { JP_120, JP_800, JP_570, JP_50, JP_20, JP_60, JP_70, JP_80, JP_90 };
 static const struct jp_type jp_types[] = {
-	{ "120", NUM_CLASS_FREEPHONE, 9, "0120 freephone number" },
-	{ "800", NUM_CLASS_FREEPHONE, 10, "0800 freephone number" },
-	{ "570", NUM_CLASS_FREEPHONE, 9, "0570 navi-dial number" },
-	{ "50", NUM_CLASS_IP050, 10, "050 IP phone number" },
-	{ "20", NUM_CLASS_M2M, 10, "M2M number" },
-	{ "60", NUM_CLASS_MOBILE, 10, "mobile number" },
-	{ "70", NUM_CLASS_MOBILE, 10, "mobile number" },
-	{ "80", NUM_CLASS_MOBILE, 10, "mobile number" },
-	{ "90", NUM_CLASS_MOBILE, 10, "mobile number" },
+	[JP_120] = { "120", NUM_CLASS_FREEPHONE, 9, "0120 freephone number" },
+	[JP_800] = { "800", NUM_CLASS_FREEPHONE, 10, "0800 freephone number" },
+	[JP_570] = { "570", NUM_CLASS_FREEPHONE, 9, "0570 navi-dial number" },
+	[JP_50] = { "50", NUM_CLASS_IP050, 10, "050 IP phone number" },
+	[JP_20] = { "20", NUM_CLASS_M2M, 10, "M2M number" },
+	[JP_60] = { "60", NUM_CLASS_MOBILE, 10, "mobile number" },
+	[JP_70] = { "70", NUM_CLASS_MOBILE, 10, "mobile number" },
+	[JP_80] = { "80", NUM_CLASS_MOBILE, 10, "mobile number" },
+	[JP_90] = { "90", NUM_CLASS_MOBILE, 10, "mobile number" },
 };
 static const struct jp_type jp_fixed = { "", NUM_CLASS_FIXED, 9, "fixed-line number" };
 
@@ -214,11 +216,42 @@ static int jp_service(const struct src *src, const char *nsn, size_t n, struct n
 	return rc;
 }
 
+/* The type of an NSN by its leading digits, as listed in jp_types (longest
+ * lead first), without a strlen and memcmp per entry: every number of every
+ * INVITE is typed here.  n >= 1; the lead strings stay for reference. */
+static const struct jp_type *jp_type_of(const char *nsn, size_t n)
+{
+	char a = nsn[0], b = n >= 2 ? nsn[1] : '\0', c = n >= 3 ? nsn[2] : '\0';
+
+	switch (a) {
+	case '1':
+		return b == '2' && c == '0' ? &jp_types[JP_120] : &jp_fixed;
+	case '8':
+		if (b == '0')
+			return c == '0' ? &jp_types[JP_800] : &jp_types[JP_80];
+		return &jp_fixed;
+	case '5':
+		if (b == '7' && c == '0')
+			return &jp_types[JP_570];
+		return b == '0' ? &jp_types[JP_50] : &jp_fixed;
+	case '2':
+		return b == '0' ? &jp_types[JP_20] : &jp_fixed;
+	case '6':
+		return b == '0' ? &jp_types[JP_60] : &jp_fixed;
+	case '7':
+		return b == '0' ? &jp_types[JP_70] : &jp_fixed;
+	case '9':
+		return b == '0' ? &jp_types[JP_90] : &jp_fixed;
+	default:
+		return &jp_fixed;
+	}
+}
+
 /* Type and check a Japanese NSN (the number after +81 or after the trunk 0). */
 static int jp_nsn(const struct src *src, const char *nsn, size_t n, enum form form,
 		  struct num *out)
 {
-	const struct jp_type *t = &jp_fixed;
+	const struct jp_type *t;
 	size_t shown, need;
 	int rc;
 
@@ -242,14 +275,7 @@ static int jp_nsn(const struct src *src, const char *nsn, size_t n, enum form fo
 	/* Nationally 010 never gets here: it is the international prefix. */
 	if (n >= 2 && nsn[0] == '1' && nsn[1] == '0')
 		return fail(src, -EINVAL, "+81 10 is not a Japanese number prefix");
-	for (size_t i = 0; i < sizeof(jp_types) / sizeof(jp_types[0]); i++) {
-		size_t ll = strlen(jp_types[i].lead);
-
-		if (n >= ll && memcmp(nsn, jp_types[i].lead, ll) == 0) {
-			t = &jp_types[i];
-			break;
-		}
-	}
+	t = jp_type_of(nsn, n);
 	if (n != t->nsn_len) {
 		if (n + 2 > NUM_MAX_DIGITS)
 			return too_many(src, n + 2);

@@ -718,13 +718,23 @@ static int hexval(char c)
 
 int sip_uri_number_text(const struct sip_uri *u, char *buf, size_t cap)
 {
-	const char *p, *e;
-	size_t n = 0;
+	const char *p, *q, *e;
+	size_t n;
 
 	if (!u || (!u->user.p && u->user.len))
 		return -EINVAL;
 	p = u->user.p;
 	e = p + u->user.len;
+	/* Nearly every user part holds no escape: copy the run up to the
+	 * first ';' or '%' in one go, and decode byte by byte only after a '%'. */
+	for (q = p; q < e && *q != ';' && *q != '%'; q++)
+		;
+	n = (size_t)(q - p);
+	if (n > cap || n > INT_MAX)
+		return -ENOSPC;
+	if (n)
+		memcpy(buf, p, n);
+	p = q;
 	while (p < e && *p != ';') {
 		char c = *p;
 
