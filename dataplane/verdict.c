@@ -133,7 +133,7 @@ static int decide_without_lookup(int scan_rc, const struct sip_msg *msg, struct 
 /* Collect the keys of one initial INVITE's checked numbers.  Returns the
  * count, or -1 when a called-side emergency code exempts the message. */
 static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *msg,
-			uint64_t *keys, uint8_t *uri_idx)
+			uint64_t *keys, uint8_t *uri_idx, struct num *nums)
 {
 	int n = 0;
 
@@ -141,17 +141,17 @@ static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *
 		const struct sip_uri *u = &msg->uris[i];
 		int checked = (cfg->headers >> u->hdr) & 1;
 		int called = verdict_hdr_side(u->hdr) == VERDICT_SIDE_CALLED;
-		struct num num;
+		struct num *num = &nums[n]; /* kept only when its key is */
 
 		if (!checked && !called)
 			continue;
-		if (uri_number(u, &num) < 0)
+		if (uri_number(u, num) < 0)
 			continue;
-		if (called && num_is_emergency(&num))
+		if (called && num_is_emergency(num))
 			return -1;
 		if (!checked)
 			continue;
-		keys[n] = ntrie_key(num.digits, num.len);
+		keys[n] = ntrie_key(num->digits, num->len);
 		if (keys[n] == 0)
 			continue;
 		uri_idx[n++] = (uint8_t)i;
@@ -159,8 +159,10 @@ static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *
 	return n;
 }
 
+/* num is the number parsed for the key that matched: a matched URI is
+ * never decoded and parsed a second time. */
 static void record_match(const struct sip_msg *msg, unsigned uri, const struct ntrie_match *m,
-			 struct verdict *v)
+			 const struct num *num, struct verdict *v)
 {
 	const struct sip_uri *u = &msg->uris[uri];
 
@@ -170,9 +172,7 @@ static void record_match(const struct sip_msg *msg, unsigned uri, const struct n
 	v->hdr = u->hdr;
 	v->side = verdict_hdr_side(u->hdr);
 	v->match = *m;
-	/* Parsed once more only on a match, which is rare, to keep the
-	 * per-number state of the bulk path to a key. */
-	uri_number(u, &v->number);
+	v->number = *num;
 }
 
 int verdict_decide(const struct verdict_config *cfg, const struct ntrie *t, int scan_rc,
@@ -192,6 +192,7 @@ unsigned verdict_decide_bulk(const struct verdict_config *cfg, const struct ntri
 	uint8_t uri_idx[VERDICT_BULK_MSGS * SIP_MAX_URIS];
 	uint16_t first[VERDICT_BULK_MSGS + 1];
 	struct ntrie_match m[VERDICT_BULK_MSGS * SIP_MAX_URIS];
+	struct num nums[VERDICT_BULK_MSGS * SIP_MAX_URIS];
 	unsigned blocked = 0;
 
 	for (unsigned base = 0; base < n; base += VERDICT_BULK_MSGS) {
@@ -206,7 +207,7 @@ unsigned verdict_decide_bulk(const struct verdict_config *cfg, const struct ntri
 			first[i] = (uint16_t)nkeys;
 			if (decide_without_lookup(scan_rc[base + i], msg, vi))
 				continue;
-			k = collect_keys(cfg, msg, keys + nkeys, uri_idx + nkeys);
+			k = collect_keys(cfg, msg, keys + nkeys, uri_idx + nkeys, nums + nkeys);
 			if (k < 0) {
 				vi->reason = VERDICT_R_EMERGENCY;
 				continue;
@@ -223,7 +224,7 @@ unsigned verdict_decide_bulk(const struct verdict_config *cfg, const struct ntri
 			for (unsigned k = first[i]; k < first[i + 1]; k++) {
 				if (m[k].kind == 0)
 					continue;
-				record_match(msgs[base + i], uri_idx[k], &m[k], &v[base + i]);
+				record_match(msgs[base + i], uri_idx[k], &m[k], &nums[k], &v[base + i]);
 				blocked++;
 				break;
 			}
