@@ -61,6 +61,16 @@
 #define LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
+/* 12 buckets' bounds in 16 aligned bytes: bucket j of the group spans
+ * [base + end[j-1], base + end[j]) (end[-1] = 0).  Three times smaller
+ * than a uint32 per bucket, so that the directory stays in cache and a
+ * lookup's one DRAM access is its bucket. */
+#define NT_GRP 12
+struct dgrp {
+	uint32_t base;
+	uint8_t end[NT_GRP];
+};
+
 /* One (kind, length) group of the base. */
 struct tab {
 	uint64_t n;       /* slots used (live entries) */
@@ -73,7 +83,8 @@ struct tab {
 	uint8_t xs;       /* xor-shift of mix(), >= bits/2 so one step inverts */
 	uint8_t rbits;    /* stored remainder bits */
 	uint8_t rw;       /* remainder width in bytes: 2, 4 or 8 */
-	uint32_t *dir;    /* nb + 1 bucket starts */
+	const struct dgrp *dg; /* directory: bucket bounds, 12 buckets a group */
+	uint32_t *dir;    /* build only: nb + 1 bucket starts */
 	void *rem;        /* n remainders of width rw */
 	void *val;        /* n uint16 value indexes, or uint32 values when wide */
 };
@@ -85,7 +96,8 @@ struct base {
 	uint8_t pf_log;             /* prefix filter has 2^pf_log bits, in 512-bit blocks */
 	uint8_t pf_head;            /* digits of a key that choose its filter block */
 	uint16_t pf_flat;           /* prefix lengths < pf_head: block chosen per prefix */
-	uint8_t npl, pl[NT_NTAB];   /* prefix lengths present */
+	uint8_t npl, pl[NT_NTAB];   /* prefix lengths present, >= pf_head, ascending */
+	uint8_t nfl, fl[NT_NTAB];   /* prefix lengths present, < pf_head */
 	const uint64_t *pfilter;
 	const uint32_t *vtab;       /* distinct values, when !wide */
 	uint64_t entries, prefixes;
@@ -284,13 +296,28 @@ static inline uint32_t base_value(const struct base *b, const struct tab *T, uin
 	return b->vtab[((const uint16_t *)T->val)[i]];
 }
 
+static inline const struct dgrp *tab_grp(const struct tab *T, uint64_t bk)
+{
+	return &T->dg[bk / NT_GRP];
+}
+
+static inline void tab_bounds(const struct tab *T, uint64_t bk, uint32_t *s, uint32_t *e)
+{
+	const struct dgrp *g = tab_grp(T, bk);
+	unsigned j = (unsigned)(bk % NT_GRP);
+
+	*s = g->base + (j ? g->end[j - 1] : 0);
+	*e = g->base + g->end[j];
+}
+
 /* Exact (kind, key) in the base: position in T or NT_NO_POS. */
 static inline uint32_t tab_find(const struct tab *T, uint64_t key, unsigned len)
 {
 	uint64_t h = tab_hash(T, bcd2bin(key_bcd(key, len)));
-	uint64_t bk = h >> T->rbits;
+	uint32_t s, e;
 
-	return tab_scan(T, T->dir[bk], T->dir[bk + 1], h & T->rmask);
+	tab_bounds(T, h >> T->rbits, &s, &e);
+	return tab_scan(T, s, e, h & T->rmask);
 }
 
 /* The prefix filter.  Every base prefix entry sets one bit.  For the
@@ -351,21 +378,29 @@ static inline uint32_t pf_lens(const struct base *b, uint64_t key, unsigned len,
 {
 	uint32_t hit = 0;
 
-	for (unsigned i = 0; i < b->npl; i++) {
+	for (unsigned i = 0; i < b->npl && b->pl[i] <= len; i++) {
 		unsigned l = b->pl[i];
 		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
-		const uint64_t *w = b->pf_flat >> l & 1 ? pf_block_of(b, pk) : blk;
+		unsigned bit = pf_bit(pk);
+		hit |= (uint32_t)(blk[bit >> 6] >> (bit & 63) & 1) << l;
+	}
+	for (unsigned i = 0; i < b->nfl && b->fl[i] <= len; i++) {
+		unsigned l = b->fl[i];
+		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
+		const uint64_t *w = pf_block_of(b, pk);
 		unsigned bit = pf_bit(pk);
 		hit |= (uint32_t)(w[bit >> 6] >> (bit & 63) & 1) << l;
 	}
-	return hit & ((2u << len) - 1);
+	return hit;
 }
 
-static int prefix_lookup(const struct root *r, const struct base *b, uint32_t dmask, uint64_t key,
-			 unsigned len, const uint64_t *blk, struct ntrie_match *m)
+/* Probe the prefix lengths in blens (base, filter positive) and in the
+ * delta, longest first. */
+static __attribute__((noinline)) int prefix_probe(const struct root *r, const struct base *b,
+						  uint32_t dmask, uint64_t key, unsigned len,
+						  uint32_t blens, struct ntrie_match *m)
 {
 	uint32_t dl = dmask >> 16;
-	uint32_t blens = pf_lens(b, key, len, blk);
 	uint32_t lens = (blens | dl) & ((2u << len) - 1);
 
 	while (lens) {
@@ -393,6 +428,19 @@ static int prefix_lookup(const struct root *r, const struct base *b, uint32_t dm
 	}
 	m->kind = 0;
 	return 0;
+}
+
+static inline int prefix_lookup(const struct root *r, const struct base *b, uint32_t dmask,
+				uint64_t key, unsigned len, const uint64_t *blk,
+				struct ntrie_match *m)
+{
+	uint32_t blens = pf_lens(b, key, len, blk);
+
+	if (!((blens | dmask >> 16) & ((2u << len) - 1))) {
+		m->kind = 0;
+		return 0;
+	}
+	return prefix_probe(r, b, dmask, key, len, blens, m);
 }
 
 /* The exact part: 1 hit, 0 miss; pos is the base result already computed
@@ -461,7 +509,7 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 			tb[i] = NULL;
 			ok[i] = key_valid(key);
 			blk[i] = pf_block(b, key);
-			if (b->npl)
+			if (b->npl + b->nfl)
 				__builtin_prefetch(blk[i]);
 			if (ok[i] && (b->lens[0] >> len & 1)) {
 				const struct tab *T = &b->tab[0][len];
@@ -469,15 +517,14 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 				bk[i] = h >> T->rbits;
 				rem[i] = h & T->rmask;
 				tb[i] = T;
-				__builtin_prefetch(&T->dir[bk[i]]);
+				__builtin_prefetch(tab_grp(T, bk[i]));
 			}
 		}
 		/* 2: bucket bounds; fetch the bucket */
 		for (unsigned i = 0; i < c; i++) {
 			const struct tab *T = tb[i];
 			if (T) {
-				st[i] = T->dir[bk[i]];
-				en[i] = T->dir[bk[i] + 1];
+				tab_bounds(T, bk[i], &st[i], &en[i]);
 				__builtin_prefetch((const char *)T->rem + (size_t)st[i] * T->rw);
 				__builtin_prefetch((const char *)T->rem + (size_t)en[i] * T->rw - 1);
 			}
@@ -552,7 +599,7 @@ static uint64_t inv_mod2(uint64_t a)
 	return x;
 }
 
-static void tab_params(struct tab *T, unsigned len, uint64_t n)
+static void tab_params(struct tab *T, unsigned len, uint64_t n, unsigned extra)
 {
 	uint64_t p10 = 1;
 	unsigned bits = 1, B = 0;
@@ -562,6 +609,8 @@ static void tab_params(struct tab *T, unsigned len, uint64_t n)
 	while ((1ull << bits) < p10)
 		bits++;
 	while (B < bits && B < 31 && (n >> B) > 10)
+		B++;
+	while (extra-- && B < bits && B < 31)
 		B++;
 	/* ~10 entries a bucket: 16-bit remainders with 2.5 a bucket (a 4x larger
 	 * directory) measured slower at 10M; the directory should stay cached. */
@@ -664,8 +713,11 @@ static uint32_t bucket_finish(struct tab *T, const uint64_t *hrem, const uint32_
 	return kept;
 }
 
-/* Build a base from in[0..n) (validated).  NULL on ENOMEM. */
-static struct base *base_build(const struct ntrie_entry *in, size_t n)
+/* Build a base from in[0..n) (validated) with 2^extra times the usual
+ * buckets.  NULL on ENOMEM, or with *ovf set when a directory group holds
+ * more than 255 entries. */
+static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsigned extra,
+				   bool *ovf)
 {
 	uint64_t cnt[2][NT_NTAB] = { { 0 } };
 	struct vmap vm = { 0 };
@@ -713,8 +765,8 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 			for (unsigned l = 1; l < NT_NTAB; l++) {
 				if (!cnt[k][l])
 					continue;
-				tab_params(&tabs[k][l], l, cnt[k][l]);
-				size += align64(((size_t)tabs[k][l].nb + 1) * 4);
+				tab_params(&tabs[k][l], l, cnt[k][l], extra);
+				size += align64(((size_t)tabs[k][l].nb + NT_GRP - 1) / NT_GRP * 16);
 				size += align64(cnt[k][l] * tabs[k][l].rw + 16);
 				size += align64(cnt[k][l] * (wide ? 4 : 2));
 			}
@@ -734,13 +786,15 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 				if (!cnt[k][l])
 					continue;
 				*T = tabs[k][l];
-				T->dir = (uint32_t *)(mem + off);
-				off += align64(((size_t)T->nb + 1) * 4);
+				T->dg = (struct dgrp *)(mem + off);
+				off += align64(((size_t)T->nb + NT_GRP - 1) / NT_GRP * 16);
+				T->dir = calloc((size_t)T->nb + 1, 4);
+				if (!T->dir)
+					goto fail;
 				T->rem = mem + off;
 				off += align64(cnt[k][l] * T->rw + 16);
 				T->val = mem + off;
 				off += align64(cnt[k][l] * (wide ? 4 : 2));
-				memset(T->dir, 0, ((size_t)T->nb + 1) * 4);
 			}
 		b->pfilter = (uint64_t *)(mem + off);
 		memset(mem + off, 0, pf_bits / 8);
@@ -823,9 +877,26 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 				}
 				T->dir[T->nb] = out;
 				T->n = out;
+				for (uint32_t g = 0; g * NT_GRP < T->nb; g++) {
+					struct dgrp *G = (struct dgrp *)&T->dg[g];
+					uint32_t b0 = g * NT_GRP;
+					G->base = T->dir[b0];
+					for (uint32_t j = 0; j < NT_GRP; j++) {
+						uint32_t e = T->dir[b0 + j + 1 <= T->nb ? b0 + j + 1 : T->nb];
+						if (e - G->base > 255) {
+							*ovf = true;
+							goto fail;
+						}
+						G->end[j] = (uint8_t)(e - G->base);
+					}
+				}
+				free(T->dir);
+				T->dir = NULL;
 				b->lens[k] |= (uint16_t)(1u << l);
-				if (k == 1)
+				if (k == 1 && l >= b->pf_head)
 					b->pl[b->npl++] = (uint8_t)l;
+				else if (k == 1)
+					b->fl[b->nfl++] = (uint8_t)l;
 				b->entries += out;
 				if (k == 1)
 					b->prefixes += out;
@@ -842,6 +913,9 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 	free(vm.vtab);
 	return b;
 fail:
+	for (int k = 0; b && k < 2; k++)
+		for (unsigned l = 1; l < NT_NTAB; l++)
+			free(b->tab[k][l].dir);
 	free(b);
 	free(pairs);
 	free(hrem);
@@ -851,6 +925,18 @@ fail:
 	free(vm.used);
 	free(vm.vtab);
 	return NULL;
+}
+
+static struct base *base_build(const struct ntrie_entry *in, size_t n)
+{
+	for (unsigned extra = 0;; extra++) {
+		bool ovf = false;
+		struct base *b = base_build_try(in, n, extra, &ovf);
+		/* more buckets always end an overflow: at B = bits a bucket
+		 * holds at most one entry */
+		if (b || !ovf || extra > 40)
+			return b; /* the last: B capped at 31 bits, give up (ENOMEM) */
+	}
 }
 
 /* ---- roots and the delta ---- */
@@ -1013,8 +1099,10 @@ static struct ntrie_entry *collect(const struct root *r, size_t *np)
 			const struct tab *T = &b->tab[k][l];
 			if (!(b->lens[k] >> l & 1))
 				continue;
-			for (uint32_t j = 0; j < T->nb; j++)
-				for (uint32_t i = T->dir[j]; i < T->dir[j + 1]; i++) {
+			for (uint32_t j = 0; j < T->nb; j++) {
+				uint32_t s, e;
+				tab_bounds(T, j, &s, &e);
+				for (uint32_t i = s; i < e; i++) {
 					uint64_t h = (uint64_t)j << T->rbits | tab_rem_at(T, i);
 					uint64_t key = bin2key(tab_unhash(T, h), l);
 					uint64_t meta;
@@ -1023,6 +1111,7 @@ static struct ntrie_entry *collect(const struct root *r, size_t *np)
 					out[n++] = (struct ntrie_entry){ .key = key, .kind = (uint8_t)(k + 1),
 									 .value = base_value(b, T, i) };
 				}
+			}
 		}
 	for (uint32_t i = 0; i <= r->slot_mask; i++) {
 		const struct dslot *s = &r->slots[i];
