@@ -67,6 +67,11 @@ static long parse_numbers(struct req *r, const json_t *arr, char (**out)[NUM_MAX
 				 s, nm.digits + 2);
 			goto fail;
 		}
+		if (no_emergency && nm.cls == NUM_CLASS_SERVICE) {
+			req_fail(r, PROTO_INVALID, "--number: \"%s\" is a service code (%s), not a subscriber number: "
+				 "it cannot be suspended", s, nm.digits + 2);
+			goto fail;
+		}
 		snprintf(d[i], sizeof(d[i]), "%s", nm.digits);
 		cls[i] = nm.cls;
 	}
@@ -1517,11 +1522,15 @@ static void op_import(struct req *r)
 	char **metas = calloc(n ? n : 1, sizeof(char *));
 	size_t nid = 0, nadd = 0, ndel = 0;
 	json_t *it;
+	/* entry -> {"orig": order in Redis or null, "now": order or null}:
+	 * items apply in feed order, and only the net change is written. */
+	json_t *state = json_object();
 	json_array_foreach(items, i, it) {
 		const char *id = json_string_value(json_object_get(it, "id"));
 		redisReply *rep = store_cmd(S(r), "SISMEMBER %s %s", seen_key, id);
 		if (!rep) {
 			REDIS_FAIL(r);
+			json_decref(state);
 			goto out;
 		}
 		int seen = rep->integer == 1;
@@ -1530,33 +1539,56 @@ static void op_import(struct req *r)
 			continue;
 		ids[nid++] = id;
 		const char *e = json_string_value(json_object_get(it, "entry"));
+		json_t *st = json_object_get(state, e);
+		if (!st) {
+			redisReply *m = store_cmd(S(r), "HGET " K_ENTRY_META " %s", e);
+			if (!m) {
+				REDIS_FAIL(r);
+				json_decref(state);
+				goto out;
+			}
+			json_error_t je;
+			json_t *mj = m->type == REDIS_REPLY_STRING ? json_loads(m->str, 0, &je) : NULL;
+			freeReplyObject(m);
+			json_t *mo = json_object_get(mj, "order");
+			st = json_pack("{s:O,s:O}", "orig", mo ? mo : json_null(), "now", mo ? mo : json_null());
+			json_object_set_new(state, e, st);
+			json_decref(mj);
+		}
+		const char *now = json_string_value(json_object_get(st, "now"));
 		char oref[160];
 		snprintf(oref, sizeof(oref), "peer:%s/%s", peer, json_string_value(json_object_get(it, "order")));
-		redisReply *m = store_cmd(S(r), "HGET " K_ENTRY_META " %s", e);
-		if (!m) {
-			REDIS_FAIL(r);
-			goto out;
-		}
-		json_error_t je;
-		json_t *mj = m->type == REDIS_REPLY_STRING ? json_loads(m->str, 0, &je) : NULL;
-		freeReplyObject(m);
-		const char *mo = json_string_value(json_object_get(mj, "order"));
 		if (strcmp(json_string_value(json_object_get(it, "op")), "suspend") == 0) {
-			if (!mj) {
-				metas[nadd] = dumps_new(json_pack("{s:s,s:s,s:s}", "order", oref, "since",
-							      json_string_value(json_object_get(it, "date")), "at", r->stamp));
-				addmeta[nadd] = metas[nadd];
-				adds[nadd++] = e;
-			}
-		} else if (mo && strncmp(mo, "peer:", 5) == 0 && strncmp(mo + 5, peer, strlen(peer)) == 0 &&
-			   mo[5 + strlen(peer)] == '/') {
+			if (!now)
+				json_object_set_new(st, "now", json_string(oref));
+		} else if (now && strncmp(now, "peer:", 5) == 0 && strncmp(now + 5, peer, strlen(peer)) == 0 &&
+			   now[5 + strlen(peer)] == '/') {
 			/* A peer lifts only what it suspended here. */
+			json_object_set_new(st, "now", json_null());
+		}
+	}
+	const char *e;
+	json_t *st;
+	json_object_foreach(state, e, st) {
+		const char *orig = json_string_value(json_object_get(st, "orig"));
+		const char *now = json_string_value(json_object_get(st, "now"));
+		if (!orig && now) {
+			it = NULL;
+			json_array_foreach(items, i, it) {
+				if (strcmp(json_string_value(json_object_get(it, "entry")), e) == 0)
+					break;
+			}
+			metas[nadd] = dumps_new(json_pack("{s:s,s:s,s:s}", "order", now, "since",
+							  json_string_value(json_object_get(it, "date")), "at", r->stamp));
+			addmeta[nadd] = metas[nadd];
+			adds[nadd++] = e;
+		} else if (orig && !now) {
 			dels[ndel++] = e;
 		}
-		json_decref(mj);
 	}
 	if (nid == 0) {
 		req_fail(r, PROTO_ALREADY, "feed from %s: all %zu items were seen before: nothing changed", peer, n);
+		json_decref(state);
 		goto out;
 	}
 	char oref[160];
@@ -1573,6 +1605,7 @@ static void op_import(struct req *r)
 	json_object_set_new(r->data, "suspended", json_integer((json_int_t)nadd));
 	json_object_set_new(r->data, "lifted", json_integer((json_int_t)ndel));
 	req_ok(r, "feed from %s: %zu new items of %zu (%zu suspensions added, %zu lifted)", peer, nid, n, nadd, ndel);
+	json_decref(state);
 out:
 	for (i = 0; i < n; i++)
 		free(metas[i]);

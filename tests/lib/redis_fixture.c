@@ -282,7 +282,23 @@ static int rf_write_conf(const struct redis_fixture *rf)
 		rf->port, rf->dir, rf->dir, rf->opts.aof ? "yes" : "no",
 		rf->opts.appendfsync ? rf->opts.appendfsync : "always");
 	if (rf->user[0]) {
-		fprintf(f, "user default off\n");
+		/* Not "user default off": Redis 7.0 replays AOF transactions with
+		 * the default user's rights and drops an EXEC it may not run
+		 * (silent loss on restart; valkey-io/valkey#3984).  default keeps
+		 * +@all behind a random password instead. */
+		unsigned char rnd[16];
+		FILE *ur = fopen("/dev/urandom", "r");
+		if (!ur || fread(rnd, 1, sizeof(rnd), ur) != sizeof(rnd)) {
+			if (ur)
+				fclose(ur);
+			fclose(f);
+			return -EIO;
+		}
+		fclose(ur);
+		fprintf(f, "user default on >");
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			fprintf(f, "%02x", rnd[i]);
+		fprintf(f, " ~* &* +@all\n");
 		fprintf(f, "user %s on >%s ~* &* +@all\n", rf->user, rf->password);
 	} else if (rf->password[0]) {
 		fprintf(f, "requirepass %s\n", rf->password);

@@ -24,7 +24,8 @@ struct redis_fixture_opts {
 	const char *appendfsync; /* "always", "everysec", "no"; NULL = "always" */
 	const char *password;    /* requirepass for "default", or the ACL user's password */
 	const char *user;        /* when set, an ACL user with all rights and password;
-				  * "default" is then disabled */
+				  * "default" gets a random password (not "off":
+				  * see redis_fixture.c) */
 };
 
 struct redis_fixture {

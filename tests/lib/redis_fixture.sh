@@ -7,7 +7,9 @@
 # It starts redis-server on a free loopback port (never 6379) in a new temp
 # dir, waits for PING, prints "PORT DIR" and sets REDIS_PORT, REDIS_DIR,
 # REDIS_PID, REDIS_ADDR (host:port), REDIS_PASSWORD, REDIS_USER.  An EXIT/INT/
-# TERM trap kills it and removes the dir, even when the test fails.
+# TERM trap kills it and removes the dir, even when the test fails.  The trap
+# replaces an EXIT trap the caller set before: a caller with its own cleanup
+# sets its trap after this call and runs redis_fixture_stop from it.
 #   redis_fixture_kill [-9]   stop it, keep the dir (AOF) for a restart
 #   redis_fixture_restart     start again on the same port and dir
 #   redis_fixture_cli ARGS    redis-cli against it, authenticated
@@ -83,7 +85,11 @@ redis_fixture_start() {
 			echo "appendonly $aof"
 			echo "appendfsync $fsync"
 			if [ -n "$REDIS_USER" ]; then
-				echo "user default off"
+				# Not "user default off": Redis 7.0 replays AOF transactions
+				# with the default user's rights, and an EXEC it may not run
+				# is dropped on load (silent loss; valkey-io/valkey#3984).
+				# So default keeps +@all behind a password nobody knows.
+				echo "user default on >$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') ~* &* +@all"
 				echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
 			elif [ -n "$REDIS_PASSWORD" ]; then
 				echo "requirepass $REDIS_PASSWORD"
@@ -104,7 +110,7 @@ redis_fixture_start() {
 
 redis_fixture_kill() {
 	[ -n "$REDIS_PID" ] || return 0
-	if [ "$1" = -9 ]; then
+	if [ "${1:-}" = -9 ]; then
 		kill -9 "$REDIS_PID" 2>/dev/null
 	else
 		kill "$REDIS_PID" 2>/dev/null
