@@ -109,7 +109,7 @@ redis_fixture_start() {
 }
 
 redis_fixture_kill() {
-	[ -n "$REDIS_PID" ] || return 0
+	[ -n "${REDIS_PID:-}" ] || return 0
 	if [ "${1:-}" = -9 ]; then
 		kill -9 "$REDIS_PID" 2>/dev/null
 	else
@@ -120,13 +120,13 @@ redis_fixture_kill() {
 }
 
 redis_fixture_restart() {
-	[ -z "$REDIS_PID" ] || return 1
+	[ -z "${REDIS_PID:-}" ] || return 1
 	redis_fixture__spawn
 }
 
 redis_fixture_stop() {
 	redis_fixture_kill -9
-	if [ -n "$REDIS_DIR" ] && [ -d "$REDIS_DIR" ]; then
+	if [ -n "${REDIS_DIR:-}" ] && [ -d "$REDIS_DIR" ]; then
 		rm -rf "$REDIS_DIR"
 	fi
 	REDIS_DIR=""
