@@ -268,6 +268,7 @@ static void print_msg(struct inspect *in, const char *file, uint64_t frame,
 	else
 		json_decref(raw);
 	json_object_set_new(o, "verdict", json_string(block ? "block" : "pass"));
+	json_object_set_new(o, "reason", json_string(verdict_reason_name(d->v.reason)));
 	json_object_set_new(o, "match", block ? match_json(&d->v) : json_null());
 	json_dumpf(o, stdout, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	putchar('\n');

@@ -82,7 +82,7 @@ def test_sip_file():
                 "numbers": {"request-uri": ["+81312345678"], "from": ["+819012345678"],
                             "to": ["+81312345678"]},
                 "raw": {"p-asserted-identity": ["anonymous"]},
-                "verdict": "block",
+                "verdict": "block", "reason": "match",
                 "match": {"header": "from", "number": "+819012345678",
                           "entry": "+81901234*", "line": 2}}
         if got != [want]:
