@@ -542,10 +542,13 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 							   (size_t)pos * (b->wide ? 4 : 2));
 			}
 		}
-		/* 4: delta, values, prefixes */
+		/* 4: delta, values; keys whose filter names base prefixes (and
+		 * no delta prefix could be longer) queue for the prefix pipeline */
+		unsigned np = 0;
 		for (unsigned i = 0; i < c; i++) {
 			uint64_t key = k[i];
 			unsigned len = key & 15;
+			uint32_t blens, l;
 			if (!ok[i]) {
 				mm[i].kind = 0;
 				continue;
@@ -554,7 +557,47 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 				hits++;
 				continue;
 			}
-			hits += (unsigned)prefix_lookup(r, b, dmask, key, len, blk[i], &mm[i]);
+			blens = pf_lens(b, key, len, blk[i]);
+			mm[i].kind = 0;
+			if (!((blens | dmask >> 16) & ((2u << len) - 1)))
+				continue;
+			l = 31 - (unsigned)__builtin_clz(blens | 1);
+			if (!blens || (dmask >> 16 & ((2u << len) - 1) & ~((2u << l) - 1)) ||
+			    (dmask >> 16 >> l & 1)) {
+				hits += (unsigned)prefix_probe(r, b, dmask, key, len, blens, &mm[i]);
+				continue;
+			}
+			/* P1: the longest candidate's bucket */
+			const struct tab *T = &b->tab[1][l];
+			uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
+			uint64_t h = tab_hash(T, bcd2bin(key_bcd(pk, l)));
+			tb[np] = T;
+			bk[np] = h >> T->rbits;
+			rem[np] = h & T->rmask;
+			en[np] = i;            /* which key */
+			st[np] = blens & ~(1u << l); /* the shorter candidates */
+			__builtin_prefetch(tab_grp(T, bk[np]));
+			np++;
+		}
+		/* P2, P3: bounds, then scan; a filter false positive falls back
+		 * to probing the shorter candidates one by one */
+		uint32_t ps[NT_BURST], pe[NT_BURST];
+		for (unsigned j = 0; j < np; j++) {
+			tab_bounds(tb[j], bk[j], &ps[j], &pe[j]);
+			__builtin_prefetch((const char *)tb[j]->rem + (size_t)ps[j] * tb[j]->rw);
+		}
+		for (unsigned j = 0; j < np; j++) {
+			unsigned i = en[j];
+			uint64_t key = k[i];
+			uint32_t pos = tab_scan(tb[j], ps[j], pe[j], rem[j]);
+			if (pos != NT_NO_POS) {
+				set_match(&mm[i], base_value(b, tb[j], pos), NTRIE_PREFIX,
+					  (unsigned)(tb[j] - &b->tab[1][0]));
+				hits++;
+			} else if ((st[j] | dmask >> 16) & ((2u << (key & 15)) - 1)) {
+				/* shorter base candidates, or delta prefixes */
+				hits += (unsigned)prefix_probe(r, b, dmask, key, key & 15, st[j], &mm[i]);
+			}
 		}
 	}
 	return hits;

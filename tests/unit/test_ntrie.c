@@ -407,6 +407,8 @@ static void test_ntrie_property_random_ops_match_model(void **state)
 		check_key(t, &md, random_key());
 		if (op % 64 == 0) {
 			struct ntrie_stats st;
+			if (op % 128 == 0) /* bulk over a base alone, too */
+				assert_int_equal(ntrie_compact(t), 0);
 			unsigned n = 1 + (unsigned)(rnd() % 64), hits = 0;
 			for (unsigned i = 0; i < n; i++)
 				keys[i] = rnd() % 50 ? random_key() : rnd();
