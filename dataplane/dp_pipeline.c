@@ -1,9 +1,11 @@
 /* The shared classification pipeline; the contract is in dp_pipeline.h.
  *
  * A burst is handled in two passes.  Pass 1 parses every mbuf, runs the
- * fragment logic and scans SIP payloads into out->msgs; what is to be
- * forwarded is noted per input position (rel[]) so that pass 2, after the
- * one bulk verdict, can emit out->fwd in arrival order.
+ * fragment logic and scans SIP payloads into out->msgs, appending to
+ * out->fwd in arrival order everything that may leave, a message's mbufs
+ * included (their slots are noted in fwd_pos).  Pass 2, after the one bulk
+ * verdict, walks only the messages and takes the blocked and dropped ones'
+ * slots out again, so a frame that is not SIP costs one store.
  *
  * The pending table is a fixed array of entries on a free list, a chained
  * hash over (version, src, dst, id) and an age list in creation order.
@@ -70,11 +72,8 @@ struct dp_worker {
 
 	/* Per-burst scratch state. */
 	uint16_t n_scratch;
-	uint16_t rel_start[DP_BURST_MAX + 1];
-	int16_t msg_of[DP_BURST_MAX];
-	uint32_t msg_pend[DP_BURST_MAX];
-	struct rte_mbuf *rel[DP_BURST_MAX * (DP_FRAG_MAX + 1)];
-	uint16_t n_rel;
+	uint16_t fwd_pos[DP_BURST_MAX];  /* per message: its first slot in out->fwd */
+	uint32_t msg_pend[DP_BURST_MAX]; /* per message: its pending entry, or NIL */
 	int scan_rc[DP_BURST_MAX];
 	const struct sip_msg *msgp[DP_BURST_MAX];
 	struct verdict v[DP_BURST_MAX];
@@ -375,12 +374,12 @@ static int make_contiguous(struct rte_mbuf *m)
 	return rte_pktmbuf_linearize(m);
 }
 
+/* The caller fills d->pkts and calls msg_slots(). */
 static struct dp_msg *msg_new(struct dp_worker *w, struct dp_burst_out *out, uint16_t i,
 			      const uint8_t *data, uint32_t len, const struct frame_info *fi)
 {
 	struct dp_msg *d = &out->msgs[out->n_msgs];
 
-	w->msg_of[i] = (int16_t)out->n_msgs;
 	w->msg_pend[out->n_msgs] = NIL;
 	out->n_msgs++;
 	d->action = DP_ACT_FORWARD;
@@ -394,6 +393,17 @@ static struct dp_msg *msg_new(struct dp_worker *w, struct dp_burst_out *out, uin
 	d->scan_rc = sip_scan((const char *)data + fi->payload_offset, fi->payload_len, &d->msg);
 	w->cnt.c[d->tcp ? DP_C_SIP_TCP : DP_C_SIP_UDP]++;
 	return d;
+}
+
+/* Put message k's mbufs in out->fwd provisionally; pass 2 takes them out
+ * again if it is blocked or dropped. */
+static void msg_slots(struct dp_worker *w, struct dp_burst_out *out, uint16_t k)
+{
+	const struct dp_msg *d = &out->msgs[k];
+
+	w->fwd_pos[k] = out->n_fwd;
+	for (unsigned p = 0; p < d->n_pkts; p++)
+		out->fwd[out->n_fwd++] = d->pkts[p];
 }
 
 /* Feed a deep copy of fragment m to rte_ip_frag.  Returns the reassembled
@@ -468,13 +478,13 @@ static void datagram_done(struct dp_worker *w, uint32_t ei, struct rte_mbuf *r, 
 
 	if (rc < 0) {
 		w->cnt.c[DP_C_BAD_FRAME]++;
-		pend_release(w, e, w->cfg.drop_bad_frames ? DP_FRAG_DROP : DP_FRAG_FORWARD, w->rel,
-			     &w->n_rel);
+		pend_release(w, e, w->cfg.drop_bad_frames ? DP_FRAG_DROP : DP_FRAG_FORWARD,
+			     out->fwd, &out->n_fwd);
 		return;
 	}
 	if (fi.kind != FRAME_SIP_UDP && fi.kind != FRAME_SIP_TCP) {
 		w->cnt.c[DP_C_NON_SIP]++;
-		pend_release(w, e, DP_FRAG_FORWARD, w->rel, &w->n_rel);
+		pend_release(w, e, DP_FRAG_FORWARD, out->fwd, &out->n_fwd);
 		return;
 	}
 	w->n_scratch++;
@@ -482,7 +492,8 @@ static void datagram_done(struct dp_worker *w, uint32_t ei, struct rte_mbuf *r, 
 	d->reassembled = true;
 	memcpy(d->pkts, e->pkts, sizeof(e->pkts[0]) * e->n);
 	d->n_pkts = e->n;
-	w->msg_pend[w->msg_of[i]] = ei;
+	w->msg_pend[out->n_msgs - 1] = ei;
+	msg_slots(w, out, out->n_msgs - 1);
 	e->n = 0;
 	e->state = PEND_PASSING; /* pass 2 turns it to DROPPING when blocked */
 }
@@ -515,7 +526,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		struct pend *old = &w->pend[ei];
 		if (old->state == PEND_HOLD) {
 			w->cnt.c[DP_C_FRAG_TIMEOUT]++;
-			pend_release(w, old, w->cfg.frag_incomplete, w->rel, &w->n_rel);
+			pend_release(w, old, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
 		}
 		pend_remove(w, ei);
 		ei = NIL;
@@ -525,7 +536,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		if (ei == NIL) {
 			w->cnt.c[DP_C_FRAG_TABLE_FULL]++;
 			if (w->cfg.frag_incomplete == DP_FRAG_FORWARD && !malformed)
-				w->rel[w->n_rel++] = m;
+				out->fwd[out->n_fwd++] = m;
 			else
 				count_drop(w, m);
 			return;
@@ -534,7 +545,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	struct pend *e = &w->pend[ei];
 	if (e->state == PEND_PASSING && !malformed) {
 		w->cnt.c[DP_C_FRAG_LATE_FWD]++;
-		w->rel[w->n_rel++] = m;
+		out->fwd[out->n_fwd++] = m;
 		return;
 	}
 	if (e->state != PEND_HOLD) {
@@ -563,9 +574,9 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	if (e->n == w->cfg.frag_max_fragments) {
 		w->cnt.c[DP_C_FRAG_TOO_MANY]++;
-		pend_release(w, e, w->cfg.frag_incomplete, w->rel, &w->n_rel);
+		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
 		if (w->cfg.frag_incomplete == DP_FRAG_FORWARD)
-			w->rel[w->n_rel++] = m;
+			out->fwd[out->n_fwd++] = m;
 		else
 			count_drop(w, m);
 		return;
@@ -589,109 +600,129 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		 * fragment), or it could not be given one: nobody will
 		 * classify this datagram, so it goes by policy. */
 		w->cnt.c[err == -ENOTSUP ? DP_C_FRAG_UNSUPPORTED : DP_C_FRAG_NOMEM]++;
-		pend_release(w, e, w->cfg.frag_incomplete, w->rel, &w->n_rel);
+		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
 	}
 }
+
+/* Frames ahead whose data is prefetched (l3fwd's PREFETCH_OFFSET). */
+#define PREFETCH_AHEAD 3
 
 uint16_t dp_pipeline_process_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 				   uint64_t now, struct dp_burst_out *out)
 {
+	uint64_t *c = w->cnt.c;
+
 	out->n_fwd = 0;
 	out->n_msgs = 0;
-	w->n_rel = 0;
 	w->n_scratch = 0;
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX; /* contract violation; never lose mbufs silently */
 
 	expire(w, now, false, DP_EXPIRE_MAX, out);
-	w->cnt.c[DP_C_RX] += n;
+	c[DP_C_RX] += n;
 
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct frame_info fi;
 		int rc = -EBADMSG;
 
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		fi.kind = FRAME_NOT_IP;
-		w->rel_start[i] = w->n_rel;
-		w->msg_of[i] = -1;
-		if (make_contiguous(m) == 0)
+		if (likely(make_contiguous(m) == 0))
 			rc = frame_parse(&w->cfg.frame, rte_pktmbuf_mtod(m, const uint8_t *),
 					 rte_pktmbuf_data_len(m), &fi);
-		if (rc < 0 && fi.kind == FRAME_FRAGMENT) {
-			fragment_in(w, m, &fi, true, now, i, out);
-			continue;
-		}
-		if (rc < 0) {
-			w->cnt.c[DP_C_BAD_FRAME]++;
+		if (unlikely(rc < 0)) {
+			if (fi.kind == FRAME_FRAGMENT) {
+				fragment_in(w, m, &fi, true, now, i, out);
+				continue;
+			}
+			c[DP_C_BAD_FRAME]++;
 			if (w->cfg.drop_bad_frames)
 				count_drop(w, m);
 			else
-				w->rel[w->n_rel++] = m;
+				out->fwd[out->n_fwd++] = m;
 			continue;
 		}
 		switch (fi.kind) {
-		case FRAME_NOT_IP:
-			w->cnt.c[DP_C_NOT_IP]++;
-			w->rel[w->n_rel++] = m;
-			break;
-		case FRAME_FRAGMENT:
-			fragment_in(w, m, &fi, false, now, i, out);
-			break;
 		case FRAME_SIP_UDP:
 		case FRAME_SIP_TCP: {
 			struct dp_msg *d = msg_new(w, out, i, rte_pktmbuf_mtod(m, const uint8_t *),
 						   rte_pktmbuf_data_len(m), &fi);
 			d->pkts[0] = m;
 			d->n_pkts = 1;
+			w->fwd_pos[out->n_msgs - 1] = out->n_fwd;
+			out->fwd[out->n_fwd++] = m;
 			break;
 		}
+		case FRAME_NOT_IP:
+			c[DP_C_NOT_IP]++;
+			out->fwd[out->n_fwd++] = m;
+			break;
+		case FRAME_FRAGMENT:
+			fragment_in(w, m, &fi, false, now, i, out);
+			break;
 		default:
-			w->cnt.c[DP_C_NON_SIP]++;
-			w->rel[w->n_rel++] = m;
+			c[DP_C_NON_SIP]++;
+			out->fwd[out->n_fwd++] = m;
 			break;
 		}
 	}
-	w->rel_start[n] = w->n_rel;
 
-	for (uint16_t k = 0; k < out->n_msgs; k++) {
-		w->scan_rc[k] = out->msgs[k].scan_rc;
-		w->msgp[k] = &out->msgs[k].msg;
-	}
-	if (out->n_msgs > 0)
+	if (out->n_msgs > 0) {
+		bool holes = false;
+
+		for (uint16_t k = 0; k < out->n_msgs; k++) {
+			w->scan_rc[k] = out->msgs[k].scan_rc;
+			w->msgp[k] = &out->msgs[k].msg;
+		}
 		verdict_decide_bulk(&w->cfg.verdict, w->trie, w->scan_rc, w->msgp, out->n_msgs,
 				    w->v);
+		for (uint16_t k = 0; k < out->n_msgs; k++) {
+			struct dp_msg *d = &out->msgs[k];
 
-	for (uint16_t i = 0; i < n; i++) {
-		for (uint16_t r = w->rel_start[i]; r < w->rel_start[i + 1]; r++)
-			out->fwd[out->n_fwd++] = w->rel[r];
-		if (w->msg_of[i] < 0)
-			continue;
-		uint16_t k = (uint16_t)w->msg_of[i];
-		struct dp_msg *d = &out->msgs[k];
-		d->v = w->v[k];
-		w->cnt.reason[d->v.reason < VERDICT_R__COUNT ? d->v.reason : VERDICT_R_NOT_SIP]++;
-		if (d->v.action == VERDICT_BLOCK && d->tcp) {
-			w->cnt.c[DP_C_TCP_WOULD_BLOCK]++;
-		} else if (d->v.action == VERDICT_BLOCK) {
-			d->action = DP_ACT_BLOCK;
-			w->cnt.c[DP_C_BLOCK]++;
-			if (d->v.hdr < SIP_HDR__COUNT)
-				w->cnt.blocked_hdr[d->v.hdr]++;
-		} else if (!d->tcp && d->scan_rc == -EBADMSG && w->cfg.drop_unparsable) {
-			d->action = DP_ACT_DROP;
-			w->cnt.c[DP_C_UNPARSABLE_DROP]++;
+			d->v = w->v[k];
+			w->cnt.reason[d->v.reason < VERDICT_R__COUNT ? d->v.reason
+								      : VERDICT_R_NOT_SIP]++;
+			if (likely(d->v.action != VERDICT_BLOCK &&
+				   (d->tcp || d->scan_rc != -EBADMSG || !w->cfg.drop_unparsable)))
+				continue;
+			if (d->v.action == VERDICT_BLOCK && d->tcp) {
+				c[DP_C_TCP_WOULD_BLOCK]++;
+				continue;
+			}
+			if (d->v.action == VERDICT_BLOCK) {
+				d->action = DP_ACT_BLOCK;
+				c[DP_C_BLOCK]++;
+				if (d->v.hdr < SIP_HDR__COUNT)
+					w->cnt.blocked_hdr[d->v.hdr]++;
+			} else {
+				d->action = DP_ACT_DROP;
+				c[DP_C_UNPARSABLE_DROP]++;
+			}
+			if (w->msg_pend[k] != NIL)
+				w->pend[w->msg_pend[k]].state = PEND_DROPPING;
+			for (unsigned p = 0; p < d->n_pkts; p++) {
+				out->fwd[w->fwd_pos[k] + p] = NULL;
+				if (d->action == DP_ACT_DROP)
+					count_drop(w, d->pkts[p]);
+			}
+			holes = true;
 		}
-		if (d->action != DP_ACT_FORWARD && w->msg_pend[k] != NIL)
-			w->pend[w->msg_pend[k]].state = PEND_DROPPING;
-		for (unsigned p = 0; p < d->n_pkts; p++) {
-			if (d->action == DP_ACT_FORWARD)
-				out->fwd[out->n_fwd++] = d->pkts[p];
-			else if (d->action == DP_ACT_DROP)
-				count_drop(w, d->pkts[p]);
+		if (holes) {
+			uint16_t o = 0;
+
+			for (uint16_t r = 0; r < out->n_fwd; r++)
+				if (out->fwd[r] != NULL)
+					out->fwd[o++] = out->fwd[r];
+			out->n_fwd = o;
 		}
 	}
-	rte_ip_frag_free_death_row(&w->dr, 3);
-	w->cnt.c[DP_C_FWD] += out->n_fwd;
+	if (w->dr.cnt > 0)
+		rte_ip_frag_free_death_row(&w->dr, 3);
+	c[DP_C_FWD] += out->n_fwd;
 	return out->n_fwd;
 }
 
