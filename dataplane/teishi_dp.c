@@ -51,6 +51,12 @@
 /* How often an idle worker still calls the pipeline so that incomplete
  * datagrams time out (microseconds). */
 #define EXPIRE_POLL_US 1000
+/* Longest a buffered frame waits for its TX queue to fill while traffic
+ * flows (l3fwd's BURST_TX_DRAIN_US); an idle poll flushes at once. */
+#define TX_DRAIN_US 100
+/* How often a worker re-reads CLOCK_REALTIME for event times; between
+ * reads they come from the TSC. */
+#define CLOCK_ANCHOR_US 1000000
 
 /* A blocked call, as the workers put it on the event ring. */
 struct dp_event {
@@ -90,8 +96,11 @@ static const char *const app_counter_names[A__COUNT] = {
 	"blocked_called", "tx_drops", "events_lost",
 };
 
+/* Frames wait here until DP_BURST_MAX are due for the port, the drain
+ * timer runs out or the worker finds nothing to receive.  Room: a partial
+ * burst left over plus one pipeline result (forwards and rejects). */
 struct txq {
-	struct rte_mbuf *pkts[DP_OUT_MAX + DP_BURST_MAX];
+	struct rte_mbuf *pkts[DP_BURST_MAX + DP_OUT_MAX + DP_BURST_MAX];
 	uint16_t n;
 };
 
@@ -102,6 +111,8 @@ struct worker {
 	struct dp_burst_out *out;
 	volatile uint64_t last_rx_tsc;
 	struct txq *txq;     /* by port index in app.ports */
+	/* Event times: CLOCK_REALTIME at anchor_tsc, plus TSC ticks. */
+	uint64_t anchor_ns, anchor_tsc;
 	uint64_t c[A__COUNT];
 } __rte_cache_aligned;
 
@@ -167,34 +178,43 @@ static void trie_retire(void *ctx, void *ptr)
 	}
 }
 
-static void emit_event(struct worker *w, const struct dp_msg *m, uint16_t port, uint8_t action,
-		       uint16_t code)
+/* Wall-clock time of TSC reading tsc, without a system call per event. */
+static uint64_t event_time_ns(const struct worker *w, uint64_t tsc)
 {
-	struct dp_event ev;
+	uint64_t d = tsc > w->anchor_tsc ? tsc - w->anchor_tsc : 0;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.time_ns = realtime_ns();
-	ev.side = m->v.side;
-	ev.hdr = m->v.hdr;
-	ev.action = action;
-	ev.ip_version = m->fi.ip_version;
-	memcpy(ev.src, m->fi.src_addr, 16);
-	memcpy(ev.dst, m->fi.dst_addr, 16);
-	ev.sport = m->fi.src_port;
-	ev.dport = m->fi.dst_port;
-	ev.port = port;
-	ev.code = code;
-	ev.entry_id = NTRIE_VALUE_ID(m->v.match.value);
-	ev.entry_kind = m->v.match.kind;
-	ev.entry_len = m->v.match.len;
-	ev.num_len = m->v.number.len;
-	memcpy(ev.number, m->v.number.digits, sizeof(ev.number));
-	ev.call_id_len = (uint8_t)RTE_MIN(m->msg.call_id.len, sizeof(ev.call_id));
-	memcpy(ev.call_id, m->msg.call_id.p, ev.call_id_len);
-	if (rte_ring_mp_enqueue_elem(app.events, &ev, sizeof(ev)) != 0)
-		w->c[A_EVENT_LOST]++;
+	return w->anchor_ns + (uint64_t)((unsigned __int128)d * 1000000000u / rte_get_tsc_hz());
 }
 
+static void anchor_clock(struct worker *w)
+{
+	w->anchor_tsc = rte_rdtsc();
+	w->anchor_ns = realtime_ns();
+}
+
+static void fill_event(struct dp_event *ev, uint64_t time_ns, const struct dp_msg *m,
+		       uint16_t port, uint8_t action, uint16_t code)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time_ns = time_ns;
+	ev->side = m->v.side;
+	ev->hdr = m->v.hdr;
+	ev->action = action;
+	ev->ip_version = m->fi.ip_version;
+	memcpy(ev->src, m->fi.src_addr, 16);
+	memcpy(ev->dst, m->fi.dst_addr, 16);
+	ev->sport = m->fi.src_port;
+	ev->dport = m->fi.dst_port;
+	ev->port = port;
+	ev->code = code;
+	ev->entry_id = NTRIE_VALUE_ID(m->v.match.value);
+	ev->entry_kind = m->v.match.kind;
+	ev->entry_len = m->v.match.len;
+	ev->num_len = m->v.number.len;
+	memcpy(ev->number, m->v.number.digits, sizeof(ev->number));
+	ev->call_id_len = (uint8_t)RTE_MIN(m->msg.call_id.len, sizeof(ev->call_id));
+	memcpy(ev->call_id, m->msg.call_id.p, ev->call_id_len);
+}
 
 static void tx_flush(struct worker *w, uint16_t port, struct txq *q)
 {
@@ -212,27 +232,31 @@ static void tx_flush(struct worker *w, uint16_t port, struct txq *q)
 
 /* Route one pipeline result: forwarded mbufs to the peer of the port they
  * came in on (released fragments may come from an earlier burst or another
- * port), blocked messages to a reject out their ingress port or nowhere. */
+ * port), blocked messages to a reject out their ingress port or nowhere.
+ * Only buffers: the caller flushes (tx_flush_full / tx_flush_all).
+ * now: the TSC of the burst, for event times. */
 static void dispatch(struct worker *w, uint16_t rx_port, struct dp_burst_out *out,
-		     struct txq *txq)
+		     struct txq *txq, uint64_t now)
 {
+	struct dp_event ev[DP_BURST_MAX];
+	unsigned n_ev = 0;
+
 	for (uint16_t i = 0; i < out->n_fwd; i++) {
 		struct rte_mbuf *m = out->fwd[i];
-		uint16_t in = m->port < RTE_MAX_ETHPORTS && app.peer[m->port] != NO_PEER ? m->port
-											 : rx_port;
-		uint16_t to = app.peer[in];
-		struct txq *q = &txq[app.port_idx[to]];
+		uint16_t in = m->port;
+
+		if (unlikely(in >= RTE_MAX_ETHPORTS || app.peer[in] == NO_PEER))
+			in = rx_port;
+		struct txq *q = &txq[app.port_idx[app.peer[in]]];
 
 		q->pkts[q->n++] = m;
-		if (q->n == DP_OUT_MAX)
-			tx_flush(w, to, q);
 	}
 	for (uint16_t i = 0; i < out->n_msgs; i++) {
 		struct dp_msg *m = &out->msgs[i];
 		uint16_t in;
 		uint8_t side, action;
 
-		if (m->action != DP_ACT_BLOCK)
+		if (likely(m->action != DP_ACT_BLOCK))
 			continue;
 		in = m->n_pkts && m->pkts[0]->port < RTE_MAX_ETHPORTS &&
 				     app.peer[m->pkts[0]->port] != NO_PEER
@@ -248,8 +272,6 @@ static void dispatch(struct worker *w, uint16_t rx_port, struct dp_burst_out *ou
 				struct txq *q = &txq[app.port_idx[in]];
 
 				q->pkts[q->n++] = r;
-				if (q->n == DP_OUT_MAX)
-					tx_flush(w, in, q);
 				w->c[A_REJECT_SENT]++;
 			} else {
 				w->c[A_REJECT_FAIL]++;
@@ -257,29 +279,54 @@ static void dispatch(struct worker *w, uint16_t rx_port, struct dp_burst_out *ou
 		} else {
 			w->c[A_BLOCK_DROP]++;
 		}
-		emit_event(w, m, in, action, action == DP_SIDE_REJECT ? app.cfg.code[side] : 0);
+		fill_event(&ev[n_ev++], event_time_ns(w, now), m, in, action,
+			   action == DP_SIDE_REJECT ? app.cfg.code[side] : 0);
 		rte_pktmbuf_free_bulk(m->pkts, m->n_pkts);
 		m->n_pkts = 0;
 	}
+	if (n_ev > 0) {
+		unsigned q = rte_ring_mp_enqueue_burst_elem(app.events, ev, sizeof(ev[0]), n_ev,
+							    NULL);
+
+		w->c[A_EVENT_LOST] += n_ev - q;
+	}
+}
+
+/* Send the queues that hold at least a burst: TX bursts stay full while
+ * traffic flows. */
+static void tx_flush_full(struct worker *w)
+{
+	for (unsigned j = 0; j < app.n_ports; j++)
+		if (w->txq[j].n >= DP_BURST_MAX)
+			tx_flush(w, app.ports[j], &w->txq[j]);
+}
+
+static void tx_flush_all(struct worker *w)
+{
+	for (unsigned j = 0; j < app.n_ports; j++)
+		tx_flush(w, app.ports[j], &w->txq[j]);
 }
 
 static int worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST_MAX];
-	struct txq *txq = w->txq;
-	uint64_t expire_every = rte_get_tsc_hz() / (1000000 / EXPIRE_POLL_US);
-	uint64_t last_expire = rte_rdtsc();
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t expire_every = hz / (1000000 / EXPIRE_POLL_US);
+	uint64_t drain_every = hz / (1000000 / TX_DRAIN_US);
+	uint64_t anchor_every = hz / 1000000 * CLOCK_ANCHOR_US;
+	uint64_t last_expire = rte_rdtsc(), last_drain = last_expire;
 
+	anchor_clock(w);
 	rte_rcu_qsbr_thread_register(app.rcu, w->queue);
 	rte_rcu_qsbr_thread_online(app.rcu, w->queue);
 	while (!quit) {
 		bool any = false;
+		uint64_t now = 0;
 
 		for (unsigned i = 0; i < app.n_ports; i++) {
 			uint16_t port = app.ports[i];
 			uint16_t n = rte_eth_rx_burst(port, w->queue, pkts, DP_BURST_MAX);
-			uint64_t now;
 
 			if (n == 0)
 				continue;
@@ -287,31 +334,35 @@ static int worker_main(void *arg)
 			w->last_rx_tsc = now;
 			any = true;
 			dp_pipeline_process_burst(w->dw, pkts, n, now, w->out);
-			dispatch(w, port, w->out, txq);
-			for (unsigned j = 0; j < app.n_ports; j++)
-				tx_flush(w, app.ports[j], &txq[j]);
+			dispatch(w, port, w->out, w->txq, now);
+			tx_flush_full(w);
 		}
-		if (!any && dp_worker_pending(w->dw) > 0) {
-			uint64_t now = rte_rdtsc();
-
-			if (now - last_expire >= expire_every) {
+		if (!any) {
+			now = rte_rdtsc();
+			tx_flush_all(w);
+			last_drain = now;
+			if (dp_worker_pending(w->dw) > 0 && now - last_expire >= expire_every) {
 				last_expire = now;
 				dp_pipeline_process_burst(w->dw, pkts, 0, now, w->out);
-				dispatch(w, app.ports[0], w->out, txq);
-				for (unsigned j = 0; j < app.n_ports; j++)
-					tx_flush(w, app.ports[j], &txq[j]);
+				dispatch(w, app.ports[0], w->out, w->txq, now);
+				tx_flush_all(w);
 			}
+		} else if (now - last_drain >= drain_every) {
+			last_drain = now;
+			tx_flush_all(w);
 		}
+		if (unlikely(now - w->anchor_tsc >= anchor_every))
+			anchor_clock(w);
 		rte_rcu_qsbr_quiescent(app.rcu, w->queue);
 	}
 	/* Datagrams still being reassembled leave by the incomplete policy. */
 	while (dp_worker_pending(w->dw) > 0 || w->out->n_fwd > 0) {
 		if (dp_pipeline_flush(w->dw, w->out) == 0 && dp_worker_pending(w->dw) == 0)
 			break;
-		dispatch(w, app.ports[0], w->out, txq);
-		for (unsigned j = 0; j < app.n_ports; j++)
-			tx_flush(w, app.ports[j], &txq[j]);
+		dispatch(w, app.ports[0], w->out, w->txq, rte_rdtsc());
+		tx_flush_all(w);
 	}
+	tx_flush_all(w);
 	rte_rcu_qsbr_thread_offline(app.rcu, w->queue);
 	rte_rcu_qsbr_thread_unregister(app.rcu, w->queue);
 	return 0;
