@@ -134,6 +134,19 @@ static long long pow10ll(int k)
 	return v;
 }
 
+/* How many numbers a holding pattern covers: 1 for a number, 10^k for a
+ * block k digits short of a complete number (as assign counted it). */
+static long long pattern_count(const char *pat)
+{
+	size_t l = strlen(pat);
+	if (!l || pat[l - 1] != '*')
+		return 1;
+	char d[NUM_MAX_DIGITS + 1];
+	snprintf(d, sizeof(d), "%.*s", (int)(l - 1), pat);
+	int full = prefix_full_len(d);
+	return full < 0 ? 0 : pow10ll(full - (int)(l - 1));
+}
+
 static int contractor_exists(struct req *r, const char *id)
 {
 	redisReply *rep = store_cmd(S(r), "SISMEMBER " K_CONTRACTORS " %s", id);
@@ -961,64 +974,50 @@ static void op_approve(struct req *r)
 	return;
 #undef OF
 apply:;
-	redisReply *m = store_cmd(S(r), "SMEMBERS " K_CONTRACTOR "%s:holdings", c);
-	if (!m) {
+	/* One read of the holdings and one of those already suspended (few,
+	 * usually): no per-number round trip.  teishid is Redis's only writer
+	 * and serves one request at a time, so nothing changes between these
+	 * reads and EXEC. */
+	char hkey[128];
+	snprintf(hkey, sizeof(hkey), K_CONTRACTOR "%s:holdings", c);
+	redisReply *m = store_cmd(S(r), "SMEMBERS %s", hkey);
+	redisReply *present = m ? store_cmd(S(r), "SINTER %s " K_ENTRIES, hkey) : NULL;
+	redisReply *rv = present ? store_cmd(S(r), "HGET " K_ORDER "%s received", ref) : NULL;
+	if (!rv) {
+		if (m)
+			freeReplyObject(m);
+		if (present)
+			freeReplyObject(present);
 		REDIS_FAIL(r);
 		return;
 	}
-	size_t n = m->elements;
-	const char **pats = calloc(n ? n : 1, sizeof(char *));
-	char (*pbuf)[NUM_MAX_DIGITS + 2] = calloc(n ? n : 1, sizeof(*pbuf));
-	char **hv = calloc(n ? n : 1, sizeof(char *));
+	size_t n = m->elements, np = present->elements;
 	const char **newe = calloc(n ? n : 1, sizeof(char *));
 	const char **metas = calloc(n ? n : 1, sizeof(char *));
+	const char **have = calloc(np ? np : 1, sizeof(char *));
 	char *meta = NULL;
 	long long numbers = 0;
 	size_t nnew = 0;
-	if (!pats || !pbuf || !hv || !newe || !metas)
+	if (!newe || !metas || !have) {
+		req_fail(r, PROTO_INTERNAL, "out of memory");
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(pbuf[i], sizeof(pbuf[i]), "%s", m->element[i]->str);
-		pats[i] = pbuf[i];
 	}
-	if (holdings_get(r, pbuf, n, hv))
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		json_error_t je;
-		json_t *h = hv[i] ? json_loads(hv[i], 0, &je) : NULL;
-		numbers += json_integer_value(json_object_get(h, "count"));
-		json_decref(h);
-	}
+	for (size_t i = 0; i < np; i++)
+		have[i] = present->element[i]->str;
+	qsort(have, np, sizeof(char *), cmp_str);
 	/* Entries already in the set keep their order; only new ones are
 	 * added and published. */
-	for (size_t i = 0; i < n; i += 1000) {
-		size_t k = n - i < 1000 ? n - i : 1000;
-		const char *argv[2 + 1000];
-		argv[0] = "SMISMEMBER";
-		argv[1] = K_ENTRIES;
-		memcpy(argv + 2, pats + i, k * sizeof(char *));
-		redisReply *rep = store_argv(S(r), (int)(2 + k), argv, NULL);
-		if (!rep) {
-			REDIS_FAIL(r);
-			goto out;
-		}
-		for (size_t j = 0; j < k && j < rep->elements; j++)
-			if (rep->element[j]->integer == 0)
-				newe[nnew++] = pats[i + j];
-		freeReplyObject(rep);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = m->element[i]->str;
+		numbers += pattern_count(p);
+		if (!np || !bsearch(&p, have, np, sizeof(char *), cmp_str))
+			newe[nnew++] = p;
 	}
-	redisReply *rv = store_cmd(S(r), "HGET " K_ORDER "%s received", ref);
-	if (!rv) {
-		REDIS_FAIL(r);
-		goto out;
-	}
-	meta = dumps_new(json_pack("{s:s,s:s,s:s}", "order", ref, "since", rv->type == REDIS_REPLY_STRING ? rv->str : r->today,
-			       "at", r->stamp));
-	freeReplyObject(rv);
+	/* Bulk entries carry no "at": it is the order's approved_at. */
+	meta = dumps_new(json_pack("{s:s,s:s}", "order", ref, "since",
+				   rv->type == REDIS_REPLY_STRING ? rv->str : r->today));
 	for (size_t i = 0; i < nnew; i++)
 		metas[i] = meta;
-	char ekey[128];
-	snprintf(ekey, sizeof(ekey), K_ORDER "%s:entries", ref);
 	req_begin(r);
 	char suid[24], snum[24], sent[24];
 	snprintf(suid, sizeof(suid), "%u", (unsigned)r->uid);
@@ -1026,7 +1025,8 @@ apply:;
 	snprintf(sent, sizeof(sent), "%zu", n);
 	txn_cmd(&r->txn, "HSET " K_ORDER "%s state applied approved_by %s approved_uid %s approved_at %s "
 		"n_numbers %s n_entries %s", ref, r->principal, suid, r->stamp, snum, sent);
-	txn_variadic(&r->txn, "SADD", ekey, pats, n);
+	/* The order's snapshot of the holdings is copied inside Redis. */
+	txn_cmd(&r->txn, "SUNIONSTORE " K_ORDER "%s:entries %s", ref, hkey);
 	txn_variadic(&r->txn, "SADD", K_ENTRIES, newe, nnew);
 	txn_pairs(&r->txn, "HSET", K_ENTRY_META, newe, metas, nnew);
 	txn_changes(r, "add", ref, newe, nnew);
@@ -1034,10 +1034,8 @@ apply:;
 	json_object_set_new(r->data, "entries", json_integer((json_int_t)n));
 	req_ok(r, "order %s approved: %lld numbers of %s suspended (%zu entries, %zu new)", ref, numbers, c, n, nnew);
 out:
-	for (size_t i = 0; hv && i < n; i++)
-		free(hv[i]);
-	free(pats), free(pbuf), free(hv), free(newe), free(metas), free(meta);
-	freeReplyObject(m);
+	free(newe), free(metas), free(have), free(meta);
+	freeReplyObject(m), freeReplyObject(present), freeReplyObject(rv);
 }
 
 static void op_lookup(struct req *r)

@@ -5,8 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <hiredis/sds.h>
 
 #define STORE_CHUNK 1000
+/* hiredis grows its output buffer by at most 1 MiB a step past 1 MiB, so a
+ * transaction of 100 MB queued whole costs a copy of the buffer at every
+ * step (quadratic); past this size the queue is written out instead.
+ * Redis keeps what it has read of a MULTI in its queue until EXEC, and
+ * discards it if the connection drops, so writing early keeps the
+ * transaction all or nothing. */
+#define STORE_FLUSH_AT (1u << 20)
 
 int store_set_addr(struct store *s, const char *addr)
 {
@@ -137,6 +145,20 @@ int store_ensure(struct store *s, int *reconnected)
 	return store_connect(s);
 }
 
+/* Write the queued commands out once they pass STORE_FLUSH_AT. */
+static void txn_flush(struct txn *t)
+{
+	redisContext *c = t->s->c;
+	if (!c || sdslen(c->obuf) < STORE_FLUSH_AT)
+		return;
+	int done = 0;
+	while (!done)
+		if (redisBufferWrite(c, &done) != REDIS_OK) {
+			t->failed = 1;
+			return;
+		}
+}
+
 void txn_begin(struct txn *t, struct store *s)
 {
 	t->s = s;
@@ -158,6 +180,7 @@ void txn_cmd(struct txn *t, const char *fmt, ...)
 	else
 		t->n++;
 	va_end(ap);
+	txn_flush(t);
 }
 
 void txn_argv(struct txn *t, int argc, const char **argv, const size_t *lens)
@@ -166,6 +189,7 @@ void txn_argv(struct txn *t, int argc, const char **argv, const size_t *lens)
 		t->failed = 1;
 	else
 		t->n++;
+	txn_flush(t);
 }
 
 void txn_variadic(struct txn *t, const char *cmd, const char *key,

@@ -236,9 +236,11 @@ case_kill9_bulk() {
 	awk 'BEGIN { for (l = 0; l < 200; l++) { printf "assign --contractor fwd --number"; for (i = 0; i < 1000; i++) printf " 050%08d", 10000000 + l * 1000 + i; printf "\n" } }' >"$W/assign"
 	expect 0 "assign 200k numbers by batch" -- C -f "$W/assign"
 	local k ref n state delay seen_pending=0 seen_applied=0
-	for k in $(seq 1 16); do
+	# Approval is fast now (about 0.5 s here): kill at 40 ms steps so some
+	# kills land while the MULTI is being sent or executed.
+	for k in $(seq 1 40); do
 		ref=BK-$k
-		delay=$(printf '%d.%02d' $((k * 15 / 100)) $((k * 15 % 100)))
+		delay=$(printf '%d.%02d' $((k * 4 / 100)) $((k * 4 % 100)))
 		C bulk-suspend --order $ref --contractor fwd >/dev/null
 		as_uid 4001 approve $ref >/dev/null 2>&1 &
 		local apid=$!
