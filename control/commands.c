@@ -82,7 +82,11 @@ const struct cmd_def cmd_table[CMD__COUNT] = {
 		 {"order", ARG_NAME, 0, "R", "only entries of this order", NULL},
 		 {"limit", ARG_UINT, 0, "N", "at most N entries (default 1000)", NULL}}},
 	[CMD_REPORT_NPA] = {CMD_REPORT_NPA, "report npa", ROLE_VIEWER, CMD_F_CSV,
-		"each suspension with its order, authority, date, contractor and wholesale chain", NULL,
+		"each suspension with its order, authority, date, contractor and wholesale chain",
+		"One row per suspended entry: each number of a police order, and each number or block (kind \"block\", "
+		"a prefix ending in *) of an approved bulk order, whose chain is the holding's as recorded now. A suspension "
+		"that was lifted carries its lift: lift_order, lifted (the lift's received date) and lift_reason. --since "
+		"filters by the suspension's received date; lifts are found whenever entered.",
 		{{"since", ARG_DATE, 0, "DATE", "orders received on or after DATE", NULL},
 		 {"csv", ARG_FLAG, ARG_F_CLIENT, NULL, "CSV (UTF-8 with BOM, CRLF) for spreadsheets", NULL}}},
 	[CMD_REPORT_CONTRACTORS] = {CMD_REPORT_CONTRACTORS, "report contractors", ROLE_VIEWER, CMD_F_CSV,

@@ -1205,51 +1205,144 @@ static long since_day(struct req *r)
 	return s ? jdate_parse(s, e, sizeof(e)) : 0;
 }
 
+/* "0661231234" for a number, "066123*" for a block. */
+static void entry_display(const char *e, char *out, size_t len)
+{
+	size_t l = strlen(e);
+	if (l && e[l - 1] == '*') {
+		char d[NUM_MAX_DIGITS + 2];
+		snprintf(d, sizeof(d), "%.*s", (int)(l - 1), e);
+		char disp[32];
+		if (strncmp(d, "81", 2) == 0)
+			snprintf(disp, sizeof(disp), "0%s", d + 2);
+		else
+			snprintf(disp, sizeof(disp), "+%s", d);
+		snprintf(out, len, "%s*", disp);
+	} else {
+		num_display(e, out, len);
+	}
+}
+
+/* One row of report npa: a suspension of one entry by one order, with its
+ * lift when one was entered (lifts: "order\tentry" -> lift). */
+static void npa_row(struct req *r, json_t *arr, json_t *lifts, const char *entry, const char *ref, const char *auth,
+		    const char *recv, const json_t *holding, const char *fallback_c)
+{
+	char disp[40], e164[40], ch[400] = "", key[256];
+	int block = strchr(entry, '*') != NULL;
+	entry_display(entry, disp, sizeof(disp));
+	snprintf(e164, sizeof(e164), "+%s", entry);
+	const char *c = fallback_c;
+	if (json_is_object(holding)) {
+		chain_text(holding, ch, sizeof(ch));
+		c = json_string_value(json_object_get(holding, "c"));
+	} else if (fallback_c) {
+		snprintf(ch, sizeof(ch), "(holding released since)");
+	}
+	snprintf(key, sizeof(key), "%s\t%s", ref, entry);
+	json_t *l = json_object_get(lifts, key);
+	const char *lo = json_string_value(json_object_get(l, "order")) ?: "";
+	const char *ld = json_string_value(json_object_get(l, "received")) ?: "";
+	const char *lr = json_string_value(json_object_get(l, "reason")) ?: "";
+	req_row(r, 11, disp, e164, block ? "block" : "number", ref, auth, recv, c ? c : "(not held)", ch, lo, ld, lr);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "entry", entry, "number", disp, "kind",
+			      block ? "block" : "number", "order", ref, "authority", auth ? auth : "", "received",
+			      recv ? recv : "", "contractor", c ? c : "", "chain", ch);
+	json_object_set_new(o, "via", json_is_object(holding) ? json_deep_copy(json_object_get(holding, "via")) : json_array());
+	json_object_set_new(o, "lift", l ? json_deep_copy(l) : json_null());
+	json_array_append_new(arr, o);
+}
+
 static void op_report_npa(struct req *r)
 {
-	const char *fields[] = {"type", "authority", "received", "detail", "state", "contractor", "n_numbers"};
-	json_t *orders = orders_fetch(r, since_day(r), 1000000, fields, 7);
+	const char *fields[] = {"type", "authority", "received", "detail", "state", "contractor", "reason"};
+	long since = since_day(r);
+	/* Every order: a lift entered after --since may lift a suspension
+	 * listed, and a lift carries the order of what it lifted. */
+	json_t *orders = orders_fetch(r, 0, 1000000, fields, 7);
 	if (!orders)
 		return;
-	req_table(r, "number", "e164", "order", "authority", "received", "contractor", "chain", NULL);
+	json_t *lifts = json_object(), *arr = json_array();
 	size_t i, j;
 	json_t *o, *d;
-	long rows = 0;
 	json_array_foreach(orders, i, o) {
-		const char *type = json_string_value(json_object_get(o, "type"));
-		const char *ref = json_string_value(json_object_get(o, "ref"));
-		const char *auth = json_string_value(json_object_get(o, "authority"));
-		const char *recv = json_string_value(json_object_get(o, "received"));
-		if (type && strcmp(type, "bulk") == 0 &&
-		    strcmp(json_string_value(json_object_get(o, "state")) ?: "", "applied") == 0) {
-			const char *c = json_string_value(json_object_get(o, "contractor"));
-			char what[64];
-			snprintf(what, sizeof(what), "all holdings (%s numbers)",
-				 json_string_value(json_object_get(o, "n_numbers")) ?: "?");
-			req_row(r, 7, what, "", ref, auth, recv, c, "inventory bulk suspension");
-			rows++;
-			continue;
-		}
-		if (!type || strcmp(type, "suspend") != 0)
+		if (strcmp(json_string_value(json_object_get(o, "type")) ?: "", "lift") != 0)
 			continue;
 		json_error_t je;
 		json_t *detail = json_loads(json_string_value(json_object_get(o, "detail")) ?: "[]", 0, &je);
 		json_array_foreach(detail, j, d) {
-			const char *dig = json_string_value(json_object_get(d, "number"));
-			json_t *h = json_object_get(d, "holding");
-			char disp[32], e164[32], ch[400] = "";
-			num_display(dig, disp, sizeof(disp));
-			snprintf(e164, sizeof(e164), "+%s", dig);
-			if (json_is_object(h))
-				chain_text(h, ch, sizeof(ch));
-			req_row(r, 7, disp, e164, ref, auth, recv,
-				json_is_object(h) ? json_string_value(json_object_get(h, "c")) : "(not held)", ch);
+			const char *lifted = json_string_value(json_object_get(d, "lifted_order"));
+			char key[256];
+			if (!lifted)
+				continue;
+			snprintf(key, sizeof(key), "%s\t%s", lifted, json_string_value(json_object_get(d, "number")));
+			json_object_set_new(lifts, key, json_pack("{s:O,s:O,s:O}", "order", json_object_get(o, "ref"),
+								  "received", json_object_get(o, "received"), "reason",
+								  json_object_get(o, "reason") ?: json_null()));
+		}
+		json_decref(detail);
+	}
+	req_table(r, "number", "e164", "kind", "order", "authority", "received", "contractor", "chain", "lift_order",
+		  "lifted", "lift_reason", NULL);
+	long rows = 0;
+	json_array_foreach(orders, i, o) {
+		const char *type = json_string_value(json_object_get(o, "type")) ?: "";
+		const char *ref = json_string_value(json_object_get(o, "ref"));
+		const char *auth = json_string_value(json_object_get(o, "authority"));
+		const char *recv = json_string_value(json_object_get(o, "received"));
+		char e[64];
+		if (!recv || jdate_parse(recv, e, sizeof(e)) < since)
+			continue;
+		if (strcmp(type, "bulk") == 0 && strcmp(json_string_value(json_object_get(o, "state")) ?: "", "applied") == 0) {
+			/* One row per entry of the order's snapshot; the chain is
+			 * the holding's as recorded now. */
+			redisReply *m = store_cmd(S(r), "SORT " K_ORDER "%s:entries ALPHA", ref);
+			if (!m) {
+				REDIS_FAIL(r);
+				goto out;
+			}
+			char **hv = calloc(m->elements ? m->elements : 1, sizeof(char *));
+			char (*pats)[NUM_MAX_DIGITS + 2] = calloc(m->elements ? m->elements : 1, sizeof(*pats));
+			if (!hv || !pats) {
+				free(hv), free(pats), freeReplyObject(m);
+				req_fail(r, PROTO_INTERNAL, "out of memory");
+				goto out;
+			}
+			for (j = 0; j < m->elements; j++)
+				snprintf(pats[j], sizeof(pats[j]), "%s", m->element[j]->str);
+			if (holdings_get(r, pats, m->elements, hv)) {
+				free(hv), free(pats), freeReplyObject(m);
+				goto out;
+			}
+			const char *c = json_string_value(json_object_get(o, "contractor"));
+			for (j = 0; j < m->elements; j++) {
+				json_error_t je;
+				json_t *h = hv[j] ? json_loads(hv[j], 0, &je) : NULL;
+				npa_row(r, arr, lifts, pats[j], ref, auth, recv, h, c);
+				json_decref(h);
+				free(hv[j]);
+				rows++;
+			}
+			free(hv), free(pats), freeReplyObject(m);
+			continue;
+		}
+		if (strcmp(type, "suspend") != 0)
+			continue;
+		json_error_t je;
+		json_t *detail = json_loads(json_string_value(json_object_get(o, "detail")) ?: "[]", 0, &je);
+		json_array_foreach(detail, j, d) {
+			npa_row(r, arr, lifts, json_string_value(json_object_get(d, "number")), ref, auth, recv,
+				json_object_get(d, "holding"), NULL);
 			rows++;
 		}
 		json_decref(detail);
 	}
-	json_decref(orders);
+	json_object_set_new(r->data, "suspensions", json_incref(arr));
 	req_ok(r, "%ld suspensions", rows);
+out:
+	json_decref(arr);
+	json_decref(lifts);
+	json_decref(orders);
 }
 
 struct ccount {

@@ -95,7 +95,7 @@ case_commands() {
 	expect 0 "lookup in a block" -- C --json lookup 0661231234
 	contains "json lookup: not suspended" '"suspended":false'
 	expect 0 "report npa" -- C report npa --since 2024-01-01
-	contains "npa report row" "0312345678  +81312345678  T-1    tokyo      2024-03-01  acme        carrier > resellA > resellB > acme"
+	contains "npa report row" "0312345678  +81312345678  number  T-1    tokyo      2024-03-01  acme        carrier > resellA > resellB > acme"
 	C report npa --csv >"$W/npa.csv"
 	equals "CSV starts with a UTF-8 BOM" "$(head -c 3 "$W/npa.csv" | od -An -tx1 | tr -d ' ')" efbbbf
 	equals "CSV uses CRLF" "$(head -1 "$W/npa.csv" | tail -c 2 | od -An -tx1 | tr -d ' ')" 0d0a
@@ -124,6 +124,28 @@ case_commands() {
 	expect 0 "lift" -- C lift --order L-1 --number 0399998888 --reason "wrong number" --received 2024-07-01
 	equals "lift removed the entry" "$(rcli SISMEMBER teishi:entries 81399998888)" 0
 	equals "stream has the del" "$(rcli --raw XREVRANGE teishi:changes + - COUNT 1 | sed -n 3p)" del
+	# report npa: one row per suspended entry, bulk ones included, lifts
+	# on the row of the suspension they lifted.
+	C report npa --csv >"$W/npa.csv"
+	cat "$W/npa.csv"
+	equals "CSV header" "$(sed -n 1p "$W/npa.csv" | tr -d '\r' | sed 's/^\xEF\xBB\xBF//')" \
+		"number,e164,kind,order,authority,received,contractor,chain,lift_order,lifted,lift_reason"
+	OUT=$(tr -d '\r' <"$W/npa.csv")
+	contains "CSV: police suspension with chain" "0312345678,+81312345678,number,T-1,tokyo,2024-03-01,acme,carrier > resellA > resellB > acme,,,"
+	contains "CSV: lifted suspension names its lift" "0399998888,+81399998888,number,T-1,tokyo,2024-03-01,(not held),,L-1,2024-07-01,wrong number"
+	if [ "$ROOT" = 1 ]; then
+		contains "CSV: bulk block row says block" "066123*,+8166123*,block,B-1,npa,2024-06-01,acme,carrier > acme,,,"
+		contains "CSV: bulk range block" "0312340*,+81312340*,block,B-1,npa,2024-06-01,acme,carrier > acme,,,"
+		contains "CSV: bulk number row with its chain" "05011112222,+815011112222,number,B-1,npa,2024-06-01,acme,carrier > resellA > resellB > acme,,,"
+		equals "CSV: 2 police + 4 bulk rows" "$(grep -c ',B-1,\|,T-1,' <<<"$OUT")" 6
+		OUT=$(C --json report npa)
+		contains "JSON: bulk entry object" '{"entry":"8166123*","number":"066123*","kind":"block","order":"B-1","authority":"npa","received":"2024-06-01","contractor":"acme","chain":"carrier > acme","via":[],"lift":null}'
+	fi
+	OUT=$(C --json report npa)
+	contains "JSON: lift object" '"lift":{"order":"L-1","received":"2024-07-01","reason":"wrong number"}'
+	contains "JSON: chain as a list" '"via":["resellA","resellB"]'
+	OUT=$(C report npa --since 2024-06-02)
+	contains "--since drops earlier orders" "0 suspensions"
 	expect 0 "release" -- C release --number 050-1111-2222
 	expect 0 "report stats" -- C report stats --year 2024
 	contains "stats fixed" "fixed-line numbers suspended                  2"
