@@ -362,6 +362,8 @@ static void expire(struct dp_worker *w, uint64_t now, bool all, unsigned max_rel
 		}
 		pend_remove(w, i);
 	}
+	if (out->n_fwd > 0)
+		out->held = true;
 	rte_ip_frag_table_del_expired_entries(w->tbl, &w->dr, all ? UINT64_MAX : now);
 	rte_ip_frag_free_death_row(&w->dr, 0);
 }
@@ -515,6 +517,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	struct pend_key k;
 
 	w->cnt.c[DP_C_FRAG_RX]++;
+	out->held = true;
 	memset(&k, 0, sizeof(k));
 	k.id = fi->frag_id;
 	k.ver = fi->ip_version;
@@ -614,6 +617,7 @@ uint16_t dp_pipeline_process_burst(struct dp_worker *w, struct rte_mbuf **pkts, 
 
 	out->n_fwd = 0;
 	out->n_msgs = 0;
+	out->held = false;
 	w->n_scratch = 0;
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX; /* contract violation; never lose mbufs silently */
@@ -730,6 +734,7 @@ uint16_t dp_pipeline_flush(struct dp_worker *w, struct dp_burst_out *out)
 {
 	out->n_fwd = 0;
 	out->n_msgs = 0;
+	out->held = true;
 	expire(w, 0, true, DP_OUT_MAX / DP_FRAG_MAX, out);
 	/* rte_ip_frag deletes only as much as its death row holds at once. */
 	for (int k = 0; k < 64 && w->n_used == 0; k++) {

@@ -159,6 +159,10 @@ struct dp_burst_out {
 	struct rte_mbuf *fwd[DP_OUT_MAX];
 	uint16_t n_fwd;
 	uint16_t n_msgs;
+	/* false: every mbuf in fwd is one of this call's input (no fragment
+	 * was seen, nothing held was released), so all came in on the same
+	 * port; true: they may come from earlier calls and other ports. */
+	bool held;
 	struct dp_msg msgs[DP_BURST_MAX];
 };
 

@@ -113,6 +113,7 @@ struct worker {
 	struct txq *txq;     /* by port index in app.ports */
 	/* Event times: CLOCK_REALTIME at anchor_tsc, plus TSC ticks. */
 	uint64_t anchor_ns, anchor_tsc;
+	uint64_t ns_mult; /* ns per TSC tick << 32 */
 	uint64_t c[A__COUNT];
 } __rte_cache_aligned;
 
@@ -183,11 +184,12 @@ static uint64_t event_time_ns(const struct worker *w, uint64_t tsc)
 {
 	uint64_t d = tsc > w->anchor_tsc ? tsc - w->anchor_tsc : 0;
 
-	return w->anchor_ns + (uint64_t)((unsigned __int128)d * 1000000000u / rte_get_tsc_hz());
+	return w->anchor_ns + (uint64_t)((unsigned __int128)d * w->ns_mult >> 32);
 }
 
 static void anchor_clock(struct worker *w)
 {
+	w->ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / rte_get_tsc_hz());
 	w->anchor_tsc = rte_rdtsc();
 	w->anchor_ns = realtime_ns();
 }
@@ -241,15 +243,23 @@ static void dispatch(struct worker *w, uint16_t rx_port, struct dp_burst_out *ou
 	struct dp_event ev[DP_BURST_MAX];
 	unsigned n_ev = 0;
 
-	for (uint16_t i = 0; i < out->n_fwd; i++) {
-		struct rte_mbuf *m = out->fwd[i];
-		uint16_t in = m->port;
+	if (likely(!out->held)) {
+		/* All from rx_port: one copy of the pointers. */
+		struct txq *q = &txq[app.port_idx[app.peer[rx_port]]];
 
-		if (unlikely(in >= RTE_MAX_ETHPORTS || app.peer[in] == NO_PEER))
-			in = rx_port;
-		struct txq *q = &txq[app.port_idx[app.peer[in]]];
+		memcpy(&q->pkts[q->n], out->fwd, sizeof(out->fwd[0]) * out->n_fwd);
+		q->n += out->n_fwd;
+	} else {
+		for (uint16_t i = 0; i < out->n_fwd; i++) {
+			struct rte_mbuf *m = out->fwd[i];
+			uint16_t in = m->port;
 
-		q->pkts[q->n++] = m;
+			if (unlikely(in >= RTE_MAX_ETHPORTS || app.peer[in] == NO_PEER))
+				in = rx_port;
+			struct txq *q = &txq[app.port_idx[app.peer[in]]];
+
+			q->pkts[q->n++] = m;
+		}
 	}
 	for (uint16_t i = 0; i < out->n_msgs; i++) {
 		struct dp_msg *m = &out->msgs[i];
