@@ -382,7 +382,8 @@ static int config_set(struct config *c, const char *k, const char *v)
 	else if (!strcmp(k, "roles")) c->roles = dup;
 	else if (!strcmp(k, "feed-key")) c->feed_key = dup;
 	else if (!strcmp(k, "feed-origin")) c->feed_origin = dup;
-	else if (!strcmp(k, "allow-volatile-redis")) c->allow_volatile = !strcmp(v, "yes") || !strcmp(v, "1");
+	else if (!strcmp(k, "allow-volatile-redis") && (!strcmp(v, "yes") || !strcmp(v, "no")))
+		c->allow_volatile = !strcmp(v, "yes");
 	else if (!strcmp(k, "peer") && c->npeers < DAEMON_MAX_PEERS) c->peers[c->npeers++] = dup;
 	else {
 		free(dup);
@@ -409,8 +410,15 @@ static int config_file(struct config *c, const char *path)
 		int got = sscanf(line, "%63s %899[^\n]", k, v);
 		if (got <= 0)
 			continue;
+		if (got == 2) {
+			size_t l = strlen(v);
+			while (l && (v[l - 1] == ' ' || v[l - 1] == '\t' || v[l - 1] == '\r'))
+				v[--l] = '\0';
+		}
 		if (got != 2 || config_set(c, k, v)) {
-			fprintf(stderr, "teishid: %s:%d: unknown key or missing value \"%s\"\n", path, n, k);
+			fprintf(stderr, "teishid: %s:%d: %s \"%s\" (keys: redis, redis-user, redis-password-file, socket, "
+				"socket-group, roles, feed-key, feed-origin, peer, allow-volatile-redis yes|no)\n", path, n,
+				got != 2 ? "missing value for" : "unknown key or bad value", k);
 			fclose(f);
 			return -EINVAL;
 		}

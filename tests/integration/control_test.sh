@@ -404,6 +404,63 @@ case_stats_2024() {
 	contains "json in_year" '"in_year":{"fixed_line":1307,"ip050":2106,"refusal_requests":14,"bulk_providers":10,"bulk_numbers":10126}'
 }
 
+case_config() {
+	# Every key from a file, nothing on the command line.
+	cat >"$W/teishid.conf" <<CONF
+# test config
+redis $REDIS_ADDR
+redis-user teishid
+redis-password-file $W/redis.pw   
+socket $W/sock
+roles $W/roles
+feed-key $W/own.key
+feed-origin carrierB   # the origin named in exported feeds
+peer jusa=$W/jusa.pub
+allow-volatile-redis no
+CONF
+	rm -f "$W/sock"
+	"$TEISHID" --config "$W/teishid.conf" >>"$W/teishid.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 200); do [ -S "$W/sock" ] && break; sleep 0.02; done
+	expect 0 "teishid from --config alone serves" -- C status
+	expect 0 "feed-key and feed-origin from the file" -- C export --out "$W/f.jsonl"
+	equals "origin from the file" "$(head -1 "$W/f.jsonl" | grep -o '"origin":"[a-zA-Z]*"')" '"origin":"carrierB"'
+	expect 1 "peer from the file" -- C import "$W/roles" --peer nobody
+	contains "configured peer listed" "configured peers: jusa"
+	stop_teishid
+	# The command line overrides the file.
+	rm -f "$W/sock" "$W/sock2"
+	"$TEISHID" --config "$W/teishid.conf" --socket "$W/sock2" >>"$W/teishid.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 200); do [ -S "$W/sock2" ] && break; sleep 0.02; done
+	expect 0 "--socket overrides the file" -- "$TEISHICTL" -s "$W/sock2" status
+	equals "file's socket not created" "$([ -e "$W/sock" ] && echo yes || echo no)" no
+	stop_teishid
+	# Errors name the file and line, exit 2.
+	printf '# bad\nredis %s\nfrobnicate 1\n' "$REDIS_ADDR" >"$W/bad.conf"
+	expect 2 "unknown key: exit 2" -- "$TEISHID" --config "$W/bad.conf"
+	contains "unknown key: file:line" "$W/bad.conf:3: unknown key or bad value \"frobnicate\""
+	printf 'socket\n' >"$W/bad2.conf"
+	expect 2 "key without value: exit 2" -- "$TEISHID" --config "$W/bad2.conf"
+	contains "missing value: file:line" "$W/bad2.conf:1: missing value for \"socket\""
+	printf 'allow-volatile-redis maybe\n' >"$W/bad3.conf"
+	expect 2 "bad yes/no: exit 2" -- "$TEISHID" --config "$W/bad3.conf"
+	contains "bad value: file:line" "$W/bad3.conf:1:"
+	expect 2 "missing config file: exit 2" -- "$TEISHID" --config "$W/nope.conf"
+	contains "missing file named" "$W/nope.conf"
+	# The shipped example: every key known, all commented out.
+	local ex="$HERE/../../control/teishid.conf.example"
+	expect 2 "example as is: only the required keys missing" -- "$TEISHID" --config "$ex"
+	contains "example: required keys" "--redis, --socket and --roles are required"
+	sed 's/^#\([a-z-]\{1,\} \)/\1/' "$ex" >"$W/ex.conf"
+	equals "example lists every key" "$(grep '^[a-z]' "$W/ex.conf" | cut -d' ' -f1 | sort | tr '\n' ' ')" \
+		"allow-volatile-redis feed-key feed-origin peer redis redis-password-file redis-user roles socket socket-group "
+	# Uncommented, it parses, then stops at the first file that is not
+	# there (the password file).
+	expect 2 "example uncommented: every key parses" -- "$TEISHID" --config "$W/ex.conf"
+	contains "example: past the keys" "--redis-password-file /etc/teishi/redis.password"
+}
+
 "case_$CASE"
 echo "$CASE: $FAILS failures"
 [ "$FAILS" = 0 ]
