@@ -77,10 +77,14 @@ const struct cmd_def cmd_table[CMD__COUNT] = {
 		"is a number suspended? by which entry and order, who holds it, since when", NULL,
 		{{"number", ARG_NUMBER, REQ | POS, "N", "the number", NULL}}},
 	[CMD_LIST] = {CMD_LIST, "list", ROLE_VIEWER, 0,
-		"list suspension entries", NULL,
+		"list suspension entries",
+		"--format listfile prints the current entry set as a static list file (the format teishi-dp --list and "
+		"teishi-inspect --list read): one +E.164 number or +prefix* per line, after # comments that name the "
+		"change-stream id (teishi:changes) the set reflects. It lists every entry unless --limit is given.",
 		{{"kind", ARG_ENUM, 0, "KIND", "number (exact entries), block (prefixes) or all", "number|block|all"},
 		 {"order", ARG_NAME, 0, "R", "only entries of this order", NULL},
-		 {"limit", ARG_UINT, 0, "N", "at most N entries (default 1000)", NULL}}},
+		 {"limit", ARG_UINT, 0, "N", "at most N entries (default 1000; listfile: all)", NULL},
+		 {"format", ARG_ENUM, 0, "FORMAT", "table (default) or listfile", "table|listfile"}}},
 	[CMD_REPORT_NPA] = {CMD_REPORT_NPA, "report npa", ROLE_VIEWER, CMD_F_CSV,
 		"each suspension with its order, authority, date, contractor and wholesale chain",
 		"One row per suspended entry: each number of a police order, and each number or block (kind \"block\", "

@@ -1106,52 +1106,125 @@ static void op_list(struct req *r)
 {
 	const char *kind = cmd_str(r->args, "kind");
 	const char *order = cmd_str(r->args, "order");
-	long limit = cmd_uint(r->args, "limit", 1000);
+	const char *format = cmd_str(r->args, "format");
+	int listfile = format && strcmp(format, "listfile") == 0;
+	long limit = cmd_uint(r->args, "limit", listfile ? -1 : 1000);
 	kind = kind ? kind : "all";
-	redisReply *m = store_cmd(S(r), "SORT " K_ENTRIES " ALPHA");
+	/* The stream id first: teishid is the only writer and serves one
+	 * request at a time, so the set read next is the state at that id. */
+	redisReply *x = store_cmd(S(r), "XREVRANGE " K_CHANGES " + - COUNT 1");
+	redisReply *m = x ? store_cmd(S(r), "SORT " K_ENTRIES " ALPHA") : NULL;
 	if (!m) {
+		if (x)
+			freeReplyObject(x);
 		REDIS_FAIL(r);
 		return;
 	}
-	req_table(r, "entry", "kind", "order", "since", NULL);
+	char stream_id[64] = "0-0";
+	if (x->type == REDIS_REPLY_ARRAY && x->elements == 1 && x->element[0]->type == REDIS_REPLY_ARRAY &&
+	    x->element[0]->elements >= 1 && x->element[0]->element[0]->type == REDIS_REPLY_STRING)
+		snprintf(stream_id, sizeof(stream_id), "%s", x->element[0]->element[0]->str);
+	freeReplyObject(x);
+	size_t cap = listfile ? 1024 + m->elements * 20 : 0, len = 0;
+	char *text = listfile ? malloc(cap) : NULL;
+	if (listfile && !text) {
+		freeReplyObject(m);
+		req_fail(r, PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	if (!listfile)
+		req_table(r, "entry", "kind", "order", "since", NULL);
 	json_t *arr = json_array();
 	long shown = 0;
-	for (size_t i = 0; i < m->elements && shown < limit; i += 1000) {
+	/* A list file needs the entries' meta only to filter by order. */
+	int need_meta = !listfile || order, oom = 0;
+	for (size_t i = 0; i < m->elements && (limit < 0 || shown < limit); i += 1000) {
 		size_t k = m->elements - i < 1000 ? m->elements - i : 1000;
 		const char *argv[2 + 1000];
 		argv[0] = "HMGET";
 		argv[1] = K_ENTRY_META;
 		for (size_t j = 0; j < k; j++)
 			argv[2 + j] = m->element[i + j]->str;
-		redisReply *rep = store_argv(S(r), (int)(2 + k), argv, NULL);
-		if (!rep) {
+		redisReply *rep = need_meta ? store_argv(S(r), (int)(2 + k), argv, NULL) : NULL;
+		if (need_meta && !rep) {
 			freeReplyObject(m);
+			free(text);
+			json_decref(arr);
 			REDIS_FAIL(r);
 			return;
 		}
-		for (size_t j = 0; j < k && shown < limit; j++) {
+		for (size_t j = 0; j < k && (limit < 0 || shown < limit); j++) {
 			const char *e = argv[2 + j];
 			int block = strchr(e, '*') != NULL;
 			if ((strcmp(kind, "number") == 0 && block) || (strcmp(kind, "block") == 0 && !block))
 				continue;
 			json_error_t je;
-			json_t *meta = rep->element[j]->type == REDIS_REPLY_STRING ? json_loads(rep->element[j]->str, 0, &je) : NULL;
+			json_t *meta = rep && rep->element[j]->type == REDIS_REPLY_STRING
+					       ? json_loads(rep->element[j]->str, 0, &je) : NULL;
 			const char *eo = json_string_value(json_object_get(meta, "order"));
 			const char *since = json_string_value(json_object_get(meta, "since"));
 			if (order && (!eo || strcmp(order, eo) != 0)) {
 				json_decref(meta);
 				continue;
 			}
-			req_row(r, 4, e, block ? "block" : "number", eo ? eo : "", since ? since : "");
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "entry", e, "order", eo ? eo : "",
-							     "since", since ? since : ""));
+			if (listfile) {
+				if (len + strlen(e) + 3 > cap) {
+					char *nt = realloc(text, cap = cap * 2 + strlen(e) + 3);
+					if (!nt) {
+						json_decref(meta);
+						oom = 1;
+						limit = shown; /* stop */
+						break;
+					}
+					text = nt;
+				}
+				len += (size_t)snprintf(text + len, cap - len, "+%s\n", e);
+			} else {
+				req_row(r, 4, e, block ? "block" : "number", eo ? eo : "", since ? since : "");
+				json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "entry", e, "order", eo ? eo : "",
+								     "since", since ? since : ""));
+			}
 			json_decref(meta);
 			shown++;
 		}
-		freeReplyObject(rep);
+		if (rep)
+			freeReplyObject(rep);
 	}
-	json_object_set_new(r->data, "entries", arr);
-	req_ok(r, "%ld entries shown (%zu in the set)", shown, m->elements);
+	json_object_set_new(r->data, "stream_id", json_string(stream_id));
+	if (oom) {
+		free(text);
+		json_decref(arr);
+		freeReplyObject(m);
+		req_fail(r, PROTO_INTERNAL, "out of memory building the list file");
+		return;
+	}
+	if (listfile) {
+		/* The header goes in front once the count is known. */
+		char hdr[512];
+		int hl = snprintf(hdr, sizeof(hdr),
+				  "# teishi suspension list: %ld entries (kind %s%s%s) of %zu in teishi:entries\n"
+				  "# reflects change stream teishi:changes up to id %s\n"
+				  "# exported %s by teishid; one +E.164 number or +prefix* per line\n",
+				  shown, kind, order ? ", order " : "", order ? order : "", m->elements, stream_id, r->stamp);
+		char *full = malloc((size_t)hl + len + 1);
+		if (!full) {
+			free(text);
+			json_decref(arr);
+			freeReplyObject(m);
+			req_fail(r, PROTO_INTERNAL, "out of memory");
+			return;
+		}
+		memcpy(full, hdr, (size_t)hl);
+		memcpy(full + hl, text, len);
+		full[hl + len] = '\0';
+		json_object_set_new(r->data, "listfile", json_string(full));
+		free(full);
+		json_decref(arr);
+	} else {
+		json_object_set_new(r->data, "entries", arr);
+	}
+	free(text);
+	req_ok(r, "%ld entries shown (%zu in the set; change stream at %s)", shown, m->elements, stream_id);
 	freeReplyObject(m);
 }
 

@@ -182,6 +182,10 @@ static int run_command(struct conn *c, int argc, char **argv, const char *where)
 		if (!proto_ok(code)) {
 			fprintf(stderr, "teishictl: %s%s%s: %s\n", where ? where : "", where ? ": " : "",
 				json_string_value(json_object_get(r, "status")) ?: "error", msg);
+		} else if (json_is_string(json_object_get(data, "listfile"))) {
+			/* list --format listfile: the file itself on stdout. */
+			fputs(json_string_value(json_object_get(data, "listfile")), stdout);
+			fprintf(stderr, "%s\n", msg);
 		} else if (csv && json_object_get(r, "table")) {
 			print_csv(json_object_get(r, "table"));
 		} else if (!(def->flags & CMD_F_FEED_OUT)) {

@@ -121,6 +121,21 @@ case_commands() {
 		echo "skip: second supervisor needs root (setpriv)"
 	fi
 	expect 0 "list blocks" -- C list --kind block
+	# The entry set as a static list file, with the stream id it reflects.
+	C list --format listfile >"$W/list.txt" 2>"$W/list.err"
+	equals "listfile: exit 0" "$?" 0
+	local sid
+	sid=$(rcli --raw XREVRANGE teishi:changes + - COUNT 1 | head -1)
+	if grep -qx "# reflects change stream teishi:changes up to id $sid" "$W/list.txt"; then ok "listfile names the stream id"
+	else fail "listfile header lacks stream id $sid: $(head -3 "$W/list.txt")"; fi
+	equals "listfile: every entry, +E.164" "$(grep -v '^#' "$W/list.txt" | tr '\n' ' ')" \
+		"$(rcli --raw SORT teishi:entries ALPHA | sed 's/^/+/' | tr '\n' ' ')"
+	if [ "$ROOT" = 1 ]; then
+		if grep -qx '+8166123\*' "$W/list.txt"; then ok "listfile: block as +prefix*"; else fail "no block line in: $(cat "$W/list.txt")"; fi
+	fi
+	equals "listfile: block filter" "$(C list --format listfile --kind number 2>/dev/null | grep -v '^#' | grep -c '\*')" 0
+	OUT=$(C --json list --format listfile)
+	contains "listfile in JSON" '"listfile":"# teishi suspension list'
 	expect 0 "lift" -- C lift --order L-1 --number 0399998888 --reason "wrong number" --received 2024-07-01
 	equals "lift removed the entry" "$(rcli SISMEMBER teishi:entries 81399998888)" 0
 	equals "stream has the del" "$(rcli --raw XREVRANGE teishi:changes + - COUNT 1 | sed -n 3p)" del
