@@ -233,7 +233,10 @@ static void print_msg(struct inspect *in, const char *file, uint64_t frame,
 		in->blocked++;
 
 	if (in->summary) {
-		char match[96] = "-";
+		char match[96];
+
+		/* A pass says why: no-match, in-dialog, emergency, ... */
+		snprintf(match, sizeof(match), "%s", verdict_reason_name(d->v.reason));
 		if (block) {
 			unsigned len = d->v.match.len;
 			snprintf(match, sizeof(match), "%s +%s (entry +%.*s%s, line %u)",
@@ -607,7 +610,7 @@ int main(int argc, char **argv)
 
 	if (in.summary)
 		printf("%7s  %-5s  %-9s %-4s %-3s  %-40s  %s\n", "FRAME", "VERD", "METHOD", "TRAN",
-		       "INV", "CALL-ID", "MATCH");
+		       "INV", "CALL-ID", "MATCH OR REASON");
 	int status = 0;
 	for (int i = optind; i < argc; i++) {
 		int rc = ends_with(argv[i], ".sip") ? inspect_sip(&in, argv[i], out)
