@@ -8,7 +8,9 @@
  * an exact entry first, else the longest prefix entry that the key starts
  * with (a prefix entry also matches the key equal to it).
  *
- * Design (details and measurements at the top of ntrie.c): an immutable
+ * Design (details and measurements at the top of ntrie.c): a gate (a
+ * blocked Bloom filter of ~1-1.5 bytes an entry that answers most misses
+ * from one cache line) in front of an immutable
  * compact base, hashed by (kind, length) into buckets that store only the
  * bits of each number the bucket does not imply (~6.5 bytes per entry at
  * 10M), plus a small delta hash of recent inserts and deletes that readers

@@ -261,6 +261,181 @@ static void test_ntrie_bulk_matches_single(void **state)
 	ntrie_free(t);
 }
 
+/* ---- the gate (a Bloom filter in front of every lookup) ---- */
+
+/* Random digits after head, to length len. */
+static uint64_t extend(const char *head, unsigned len, uint64_t *seed)
+{
+	char d[16];
+	size_t h = strlen(head);
+
+	memcpy(d, head, h);
+	for (size_t i = h; i < len; i++) {
+		*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+		d[i] = (char)('0' + (*seed >> 33) % 10);
+	}
+	return ntrie_key(d, len);
+}
+
+/* Both lookups of key agree and give (kind, len, value); kind 0: none. */
+static void expect(struct ntrie *t, uint64_t key, unsigned kind, unsigned len, uint32_t value)
+{
+	struct ntrie_match ms, mb;
+	unsigned hb = ntrie_lookup_bulk(t, &key, 1, &mb);
+
+	assert_int_equal(ntrie_lookup(t, key, &ms), kind != 0);
+	assert_int_equal(hb, kind != 0);
+	assert_int_equal(ms.kind, kind);
+	assert_int_equal(mb.kind, kind);
+	if (kind) {
+		assert_int_equal(ms.len, len);
+		assert_int_equal(mb.len, len);
+		assert_int_equal(ms.value, value);
+		assert_int_equal(mb.value, value);
+	}
+}
+
+/* A big set so that the gate is selective: keys covered by a listed
+ * prefix of every length pass it, whether the prefix came with the build
+ * or later, shorter or longer than the region's head. */
+static void test_ntrie_gate_passes_keys_under_listed_prefixes(void **state)
+{
+	static const char *pfx[] = { "8", "81", "813", "8134", "81345", "813456", "8134567",
+				     "81345678", "813456789", "8134567890" };
+	struct ntrie *t = new_trie(0);
+	size_t n = 50000;
+	struct ntrie_entry *e = malloc((n + 16) * sizeof(*e));
+	uint64_t seed = 7;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct ntrie_entry){ extend(i % 2 ? "8190" : "8150", 12, &seed), 1,
+					     NTRIE_EXACT };
+	/* prefixes of 4..10 digits in region 8134 (its head is 4 then); 9
+	 * digits is the commonest length, the head of regions without any */
+	for (unsigned i = 3; i < 10; i++)
+		e[n++] = (struct ntrie_entry){ K(pfx[i]), 100 + i, NTRIE_PREFIX };
+	for (unsigned i = 0; i < 3; i++)
+		e[n++] = (struct ntrie_entry){ extend("8177", 9, &seed), 1, NTRIE_PREFIX };
+	assert_int_equal(ntrie_build(t, e, n), 0);
+	for (unsigned i = 3; i < 10; i++)
+		for (unsigned len = (unsigned)strlen(pfx[i]); len <= 15; len++) {
+			unsigned best = i;
+			uint64_t k = extend(pfx[i], len, &seed);
+			char d[16];
+			ntrie_key_digits(k, d);
+			while (best + 1 < 10 && strncmp(d, pfx[best + 1], strlen(pfx[best + 1])) == 0 &&
+			       strlen(pfx[best + 1]) <= len)
+				best++;
+			expect(t, k, NTRIE_PREFIX, (unsigned)strlen(pfx[best]), 100 + best);
+		}
+	/* after the build: in region 8150 (head 9) a prefix as long as the
+	 * head, then a shorter one; in 8190 a longer one; short ones */
+	assert_int_equal(ntrie_insert(t, K("815012345"), NTRIE_PREFIX, 7), 0);
+	assert_int_equal(ntrie_insert(t, K("8150"), NTRIE_PREFIX, 8), 0);
+	assert_int_equal(ntrie_insert(t, K("819012345678"), NTRIE_PREFIX, 9), 0);
+	assert_int_equal(ntrie_insert(t, K("819"), NTRIE_PREFIX, 10), 0);
+	assert_int_equal(ntrie_insert(t, K("7"), NTRIE_PREFIX, 11), 0);
+	for (unsigned len = 12; len <= 15; len++) {
+		expect(t, extend("819012345678", len, &seed), NTRIE_PREFIX, 12, 9);
+		expect(t, extend("815012345", len, &seed), NTRIE_PREFIX, 9, 7);
+	}
+	for (unsigned len = 4; len <= 15; len++) {
+		uint64_t k = extend("8150", len, &seed);
+		char d[16];
+		ntrie_key_digits(k, d);
+		if (strncmp(d, "815012345", 9) != 0 && len != 12) /* 12: exact entries */
+			expect(t, k, NTRIE_PREFIX, 4, 8);
+		expect(t, extend("8191", len, &seed), NTRIE_PREFIX, 3, 10);
+		expect(t, extend("7", len, &seed), NTRIE_PREFIX, 1, 11);
+		expect(t, extend("6", len, &seed), 0, 0, 0);
+	}
+	assert_int_equal(ntrie_compact(t), 0);
+	expect(t, extend("819012345678", 14, &seed), NTRIE_PREFIX, 12, 9);
+	expect(t, extend("7", 9, &seed), NTRIE_PREFIX, 1, 11);
+	free(e);
+	ntrie_free(t);
+}
+
+/* Deleted keys stay in the gate (it only sets bits) but must miss;
+ * re-inserted ones hit, before and after compaction. */
+static void test_ntrie_gate_delete_and_reinsert(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	size_t n = 20000;
+	struct ntrie_entry *e = malloc(n * sizeof(*e));
+	uint64_t seed = 11;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct ntrie_entry){ extend("813", 11, &seed), (uint32_t)i, NTRIE_EXACT };
+	e[0].key = K("81312345678");
+	e[1] = (struct ntrie_entry){ K("8131234"), 77, NTRIE_PREFIX };
+	assert_int_equal(ntrie_build(t, e, n), 0);
+	expect(t, K("81312345678"), NTRIE_EXACT, 11, 0);
+	expect(t, K("81312345679"), NTRIE_PREFIX, 7, 77);
+	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_EXACT), 0);
+	assert_int_equal(ntrie_delete(t, K("8131234"), NTRIE_PREFIX), 0);
+	expect(t, K("81312345678"), 0, 0, 0);
+	expect(t, K("81312345679"), 0, 0, 0);
+	assert_int_equal(ntrie_insert(t, K("81312345678"), NTRIE_EXACT, 5), 0);
+	assert_int_equal(ntrie_insert(t, K("8131234"), NTRIE_PREFIX, 6), 0);
+	expect(t, K("81312345678"), NTRIE_EXACT, 11, 5);
+	expect(t, K("81312345679"), NTRIE_PREFIX, 7, 6);
+	assert_int_equal(ntrie_compact(t), 0);
+	expect(t, K("81312345678"), NTRIE_EXACT, 11, 5);
+	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_EXACT), 0);
+	assert_int_equal(ntrie_compact(t), 0);
+	expect(t, K("81312345678"), NTRIE_PREFIX, 7, 6);
+	/* a new key in a built gate: visible at once */
+	assert_int_equal(ntrie_insert(t, K("81399999999"), NTRIE_EXACT, 9), 0);
+	expect(t, K("81399999999"), NTRIE_EXACT, 11, 9);
+	free(e);
+	ntrie_free(t);
+}
+
+/* Exact and prefix entries of every length 1..15, from a build and from
+ * inserts; misses of every length. */
+static void test_ntrie_gate_every_key_length(void **state)
+{
+	struct ntrie *t = new_trie(0);
+	static struct ntrie_entry e[40000];
+	uint64_t x[16], p[16], y[16];
+	size_t n = 0;
+	uint64_t seed = 3;
+	(void)state;
+
+	for (unsigned len = 1; len <= 15; len++) {
+		x[len] = extend("5", len, &seed);
+		p[len] = extend("4", len, &seed);
+		y[len] = extend("6", len, &seed);
+		e[n++] = (struct ntrie_entry){ x[len], len, NTRIE_EXACT };
+		e[n++] = (struct ntrie_entry){ p[len], 100 + len, NTRIE_PREFIX };
+	}
+	while (n < 40000)
+		e[n++] = (struct ntrie_entry){ extend("3", 12, &seed), 1, NTRIE_EXACT };
+	assert_int_equal(ntrie_build(t, e, n), 0);
+	for (unsigned len = 1; len <= 15; len++) {
+		char d[16], pd[16];
+		unsigned best = 0;
+		expect(t, x[len], NTRIE_EXACT, len, len);
+		expect(t, extend("2", len, &seed), 0, 0, 0);
+		expect(t, y[len], 0, 0, 0);
+		assert_int_equal(ntrie_insert(t, y[len], NTRIE_EXACT, 200 + len), 0);
+		expect(t, y[len], NTRIE_EXACT, len, 200 + len);
+		/* p[len] itself: the longest listed prefix of it */
+		ntrie_key_digits(p[len], d);
+		for (unsigned l = 1; l <= len; l++) {
+			ntrie_key_digits(p[l], pd);
+			if (strncmp(d, pd, l) == 0)
+				best = l;
+		}
+		assert_int_equal(best, len);
+		expect(t, p[len], NTRIE_PREFIX, len, 100 + len);
+	}
+	ntrie_free(t);
+}
+
 /* ---- property test against a plain model ---- */
 
 struct model_slot {
@@ -581,6 +756,9 @@ int main(void)
 		cmocka_unit_test(test_ntrie_build_later_duplicate_wins),
 		cmocka_unit_test(test_ntrie_walk_in_key_order_exact_first),
 		cmocka_unit_test(test_ntrie_bulk_matches_single),
+		cmocka_unit_test(test_ntrie_gate_passes_keys_under_listed_prefixes),
+		cmocka_unit_test(test_ntrie_gate_delete_and_reinsert),
+		cmocka_unit_test(test_ntrie_gate_every_key_length),
 		cmocka_unit_test(test_ntrie_property_random_ops_match_model),
 		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes),
 	};
