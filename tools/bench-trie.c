@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,9 @@ static void usage(FILE *f)
 		"  plus 1%% prefixes 1..3 digits shorter than a number (blocks of 10 to\n"
 		"  1000 numbers; ntrie holds them as prefixes, rte_hash as plain keys).  Two query streams of %u keys: 50%% and 1%%\n"
 		"  hits.  Prints medians of R runs (default 5) per size and stream,\n"
+		"  then update latency: insert-to-visible with two unpinned readers at\n"
+		"  full speed (the RESULT's update_p99_us), the writer's commit time, and\n"
+		"  insert-to-visible with one reader pinned to another CPU than the writer;\n"
 		"  then a RESULT line for the largest size.\n"
 		"  --entries N  one size (default: 1000000 and 10000000)\n"
 		"  --quick      tiny size (20000), for the smoke test\n"
@@ -220,17 +225,37 @@ static void *loader(void *arg)
 	return NULL;
 }
 
-static void update_latency(struct ntrie *t, const uint64_t *q, double *p50, double *p99,
-			   double *w50, double *w99)
+static int pin(pthread_t th, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(th, sizeof(set), &set);
+}
+
+/* Insert-to-visible: readers run at full speed while the writer inserts
+ * UPDATES new keys one at a time; the watcher spins on the newest key.
+ * pinned: one reader (the watcher) on CPU 1, the writer on CPU 0;
+ * otherwise watcher and a loader, unpinned (3 threads on 2 cores). */
+static void update_latency(struct ntrie *t, const uint64_t *q, bool pinned, double *p50,
+			   double *p99, double *w50, double *w99)
 {
 	static double vis[UPDATES], wr[UPDATES];
 	struct upd u = { .t = t, .q = q };
 	pthread_t th[2];
 	struct timespec nap = { 0, 20000 };
+	cpu_set_t all;
 	int n = 0;
 
+	pthread_getaffinity_np(pthread_self(), sizeof(all), &all);
 	pthread_create(&th[0], NULL, watcher, &u);
-	pthread_create(&th[1], NULL, loader, &u);
+	if (pinned) {
+		if (pin(th[0], 1) || pin(pthread_self(), 0))
+			fprintf(stderr, "bench-trie: could not pin to CPUs 0 and 1\n");
+	} else {
+		pthread_create(&th[1], NULL, loader, &u);
+	}
 	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
 	for (int i = 0; i < UPDATES; i++) {
 		struct ntrie_match m;
@@ -254,7 +279,9 @@ static void update_latency(struct ntrie *t, const uint64_t *q, double *p50, doub
 	}
 	__atomic_store_n(&u.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th[0], NULL);
-	pthread_join(th[1], NULL);
+	if (!pinned)
+		pthread_join(th[1], NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
 	*p50 = pct(vis, n, 0.5);
 	*p99 = pct(vis, n, 0.99);
 	*w50 = pct(wr, n, 0.5);
@@ -389,11 +416,18 @@ static int run_size(size_t n, int reps, struct result *res)
 		}
 	}
 
-	double p50, p99, w50, w99, c0;
-	update_latency(t, st[1].q, &p50, &p99, &w50, &w99);
-	printf("  update (%d inserts, 2 readers at full speed): insert-to-visible p50 %.2f us "
-	       "p99 %.2f us; writer commit p50 %.2f us p99 %.2f us\n",
-	       UPDATES, p50, p99, w50, w99);
+	double p50, p99, w50, w99, q50, q99, x50, x99, c0;
+	update_latency(t, st[1].q, false, &p50, &p99, &w50, &w99);
+	update_latency(t, st[1].q, true, &q50, &q99, &x50, &x99);
+	printf("  update (%d inserts each):\n", UPDATES);
+	printf("    insert-to-visible, 2 readers at full speed, unpinned (3 busy threads on "
+	       "%ld CPUs: the tail is the scheduler's): p50 %.2f us p99 %.2f us\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), p50, p99);
+	printf("    writer commit (the ntrie_insert call, same run): p50 %.2f us p99 %.2f us\n",
+	       w50, w99);
+	printf("    insert-to-visible, 1 reader pinned to CPU 1, writer on CPU 0: p50 %.2f us "
+	       "p99 %.2f us (commit p50 %.2f us p99 %.2f us)\n",
+	       q50, q99, x50, x99);
 	c0 = now();
 	ntrie_compact(t);
 	printf("  compaction of the delta into the base (not in the latency above): %.3f s\n",
