@@ -6,7 +6,7 @@
  * before the base is touched: one 64-byte block per key, chosen by the
  * key's first H digits, H per 4-digit region (the region's shortest
  * prefix), so that prefix entries share the block of every key they cover
- * (details at gate_test).  It takes what is left of 7.9 bytes an entry
+ * (details at gate_test).  It takes what is left of 7.75 bytes an entry
  * (8..16 bits an entry; ~9 at 1M, ~12 at 10M).  Measured false-positive
  * rates on the benchmark's random numbers at 1M: 4.2% at 9 bits, 2.3% at
  * 12, 1.3% at 16 (plus 1.2% that pass for prefixes, nearly all real
@@ -121,7 +121,7 @@
 #define NT_NREG 65536    /* 16^NT_GR: region indexed by raw BCD */
 #define NT_GATE_MIN 8    /* gate bits per entry, at least */
 #define NT_GATE_MAX 16   /* and at most */
-#define NT_BUDGET_X10 79 /* the gate takes what is left of 7.9 bytes an entry */
+#define NT_BUDGET_X100 775 /* the gate takes what is left of 7.75 bytes an input entry */
 #define NT_GATE_SLOW 3u  /* gate_test: no gate for this key, take the slow path */
 
 #define LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -948,7 +948,8 @@ static int ent_kind_ok(uint8_t kind)
 
 struct pair {
 	uint64_t rem;
-	uint32_t idx;
+	uint32_t val;
+	uint32_t ord; /* position in the bucket: input order */
 };
 
 static int pair_cmp(const void *a, const void *b)
@@ -957,7 +958,7 @@ static int pair_cmp(const void *a, const void *b)
 
 	if (x->rem != y->rem)
 		return x->rem < y->rem ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
 static void pair_sort(struct pair *p, uint32_t n)
@@ -977,20 +978,22 @@ static void pair_sort(struct pair *p, uint32_t n)
 	}
 }
 
-/* Sort bucket [s, e) by (rem, input index), keep the last of equal
- * remainders (a later duplicate wins) and write them from out; returns the
- * number kept.  p has room for the bucket. */
-static uint32_t bucket_finish(struct tab *T, const uint64_t *hrem, const uint32_t *hidx,
-			      uint32_t s, uint32_t e, uint32_t out, struct pair *p,
-			      const struct ntrie_entry *in, bool wide, struct vmap *vm)
+/* Sort bucket [s, e) (placed in input order) by (rem, input order), keep
+ * the last of equal remainders (a later duplicate wins) and write them
+ * from out; returns the number kept.  p has room for the bucket.  Values
+ * travel with the remainders: reading them from the input here would be
+ * a cache miss per entry. */
+static uint32_t bucket_finish(struct tab *T, const uint64_t *hrem, const uint32_t *hval,
+			      uint32_t s, uint32_t e, uint32_t out, struct pair *p, bool wide,
+			      struct vmap *vm)
 {
 	uint32_t n = e - s, kept = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		p[i] = (struct pair){ hrem[s + i], hidx[s + i] };
+		p[i] = (struct pair){ hrem[s + i], hval[s + i], i };
 	pair_sort(p, n);
 	for (uint32_t i = 0; i < n; i++, kept++) {
-		uint32_t o = out + kept, v = in[p[i].idx].value;
+		uint32_t o = out + kept, v = p[i].val;
 		if (i + 1 < n && p[i + 1].rem == p[i].rem) {
 			kept--;
 			continue;
@@ -1021,7 +1024,7 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 	unsigned pf_head = 1;
 	struct base *b = NULL;
 	uint64_t *hrem = NULL;
-	uint32_t *hidx = NULL;
+	uint32_t *hval = NULL;
 	struct pair *pairs = NULL;
 	char *mem;
 	bool wide = false;
@@ -1104,7 +1107,7 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 		/* the gate: what the byte budget leaves, within [MIN, MAX] bits
 		 * an entry (its false positives cost a slow-path probe) */
 		{
-			uint64_t room = (uint64_t)n * NT_BUDGET_X10 / 10, gbits;
+			uint64_t room = (uint64_t)n * NT_BUDGET_X100 / 100, gbits;
 			room = room > size + other ? (room - size - other) * 8 : 0;
 			gbits = room < (uint64_t)n * NT_GATE_MIN ? (uint64_t)n * NT_GATE_MIN : room;
 			gbits = gbits > (uint64_t)n * NT_GATE_MAX ? (uint64_t)n * NT_GATE_MAX : gbits;
@@ -1158,8 +1161,8 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 
 	/* huge pages: the placement pass writes these at random */
 	hrem = big_alloc((n ? n : 1) * sizeof(*hrem));
-	hidx = big_alloc((n ? n : 1) * sizeof(*hidx));
-	if (!hrem || !hidx)
+	hval = big_alloc((n ? n : 1) * sizeof(*hval));
+	if (!hrem || !hval)
 		goto fail;
 	/* counting sort by (table, bucket): count, prefix sums, place */
 	for (size_t i = 0; i < n; i++) {
@@ -1175,7 +1178,7 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 		}
 	}
 	{
-		/* tables share hrem/hidx: table k,l occupies [tstart, tstart + n) */
+		/* tables share hrem/hval: table k,l occupies [tstart, tstart + n) */
 		uint64_t tstart[2][NT_NTAB], acc = 0;
 		for (int k = 0; k < 2; k++)
 			for (unsigned l = 1; l < NT_NTAB; l++) {
@@ -1193,7 +1196,7 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 			uint64_t h = tab_hash(T, bcd2bin(key_bcd(in[i].key, len)));
 			uint64_t pos = tstart[k][len] + T->dir[h >> T->rbits]++;
 			hrem[pos] = h & T->rmask;
-			hidx[pos] = (uint32_t)i;
+			hval[pos] = in[i].value;
 			gate_add(b, in[i].key, in[i].kind);
 		}
 		/* dir[j] is now the end of bucket j: finish buckets, dropping
@@ -1219,8 +1222,8 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 				for (uint32_t j = 0; j < T->nb; j++) {
 					uint32_t e = T->dir[j];
 					uint32_t kept = bucket_finish(T, hrem + tstart[k][l],
-								      hidx + tstart[k][l], s, e, out,
-								      pairs, in, wide, &vm);
+								      hval + tstart[k][l], s, e, out,
+								      pairs, wide, &vm);
 					T->dir[j] = out;
 					out += kept;
 					s = e;
@@ -1256,7 +1259,7 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 		memcpy((uint32_t *)b->vtab, vm.vtab, vm.n * sizeof(uint32_t));
 	free(pairs);
 	free(hrem);
-	free(hidx);
+	free(hval);
 	free(vm.keys);
 	free(vm.idx);
 	free(vm.used);
@@ -1270,7 +1273,7 @@ fail:
 	free(b);
 	free(pairs);
 	free(hrem);
-	free(hidx);
+	free(hval);
 	free(vm.keys);
 	free(vm.idx);
 	free(vm.used);
