@@ -464,7 +464,23 @@ static void write_stats_json(FILE *f)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", app_counter_names[i], t.a[i]);
 	fprintf(f, "},\"list\":{\"entries\":%" PRIu64 ",\"version\":%" PRIu64 "}",
 		ts.entries, ts.version);
-	fprintf(f, ",\"workers\":%u}\n", app.n_workers);
+	fprintf(f, ",\"workers\":%u", app.n_workers);
+	/* Per worker, to show how RSS spread the traffic over the queues. */
+	fprintf(f, ",\"per_worker\":[");
+	for (unsigned i = 0; i < app.n_workers; i++) {
+		const struct worker *w = &app.workers[i];
+		const struct dp_counters *c = dp_worker_counters(w->dw);
+
+		fprintf(f,
+			"%s{\"lcore\":%u,\"queue\":%u,\"frames\":%" PRIu64 ",\"sip_udp\":%" PRIu64
+			",\"fragments\":%" PRIu64 ",\"fragments_reassembled\":%" PRIu64
+			",\"fragments_timed_out\":%" PRIu64 ",\"blocked\":%" PRIu64
+			",\"rejects_sent\":%" PRIu64 "}",
+			i ? "," : "", w->lcore, w->queue, c->c[DP_C_RX], c->c[DP_C_SIP_UDP],
+			c->c[DP_C_FRAG_RX], c->c[DP_C_FRAG_REASSEMBLED], c->c[DP_C_FRAG_TIMEOUT],
+			w->c[A_BLOCK_CALLING] + w->c[A_BLOCK_CALLED], w->c[A_REJECT_SENT]);
+	}
+	fprintf(f, "]}\n");
 }
 
 static void dump_stats(void)
