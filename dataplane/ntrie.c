@@ -78,25 +78,28 @@
  * directory group would exceed 255 entries (only adversarial keys can do
  * that) the build retries with twice the buckets.
  *
- * Measured (tools/bench-trie, this 2-core VM shared with other builds,
- * load average ~4: absolute figures are roughly halved, ratios hold):
- *   1M:  bulk 25.8 M/s (50% hits, rte_hash 21.0: 1.23x), 36.4 M/s (1%
- *        hits, rte_hash 61.5: 0.59x); 6.9 B/entry vs 45.2; build 0.14 s.
- *   10M: bulk 8.5 M/s (50%, rte_hash 9.1: 0.94x), 7.5 M/s (1%, rte_hash
- *        15.6: 0.48x); 6.3 B/entry vs 40.7; build 5.95 s wall (~2.5 s
- *        CPU); compaction 3.3 s; insert commit p99 0.6 us, seen by a
- *        spinning reader p50 16 us, p99 1.3 ms (scheduling: 3 busy
- *        threads on 2 shared cores).
- *   The 2x throughput target is missed.  On the 1%-hit stream rte_hash
- *   answers a miss from two prefetched bucket lines and a signature
- *   compare; ntrie needs its bucket line plus a filter line and the
- *   prefix check, and the "1%" stream is ~13% prefix hits for ntrie
- *   (random prefixes of 10..1000 numbers cover that much of the space),
- *   each one a second table probe.  Unloaded, exact-only lookups ran at
- *   ~35 M/s at 10M and ~64 M/s at 1M.  What would close the gap: buckets
- *   of one cache line with no directory (non-power-of-two bucket counts
- *   via multiply-range reduction, overflow to a small side table), and
- *   prefix coverage folded into those lines.
+ * Measured (tools/bench-trie --reps 3, this 2-core VM shared with other
+ * helpers, load average ~3-4; run-to-run swings of the ratios reach 30%),
+ * with the gate:
+ *   1M:  bulk 50% hits 27.4 M/s vs rte_hash 26.5 (1.03x), 1% hits 46.3
+ *        vs 38.3 (1.21x) in one run, 0.97x / 0.84x in the next; 7.92
+ *        B/entry vs 45.2; build 0.1 s.
+ *   10M: bulk 50% 11.1 M/s vs 10.8 (1.03x), 1% 15.4 vs 16.9 (0.91x);
+ *        without the gate, same run conditions: 1.29x and 0.72x.  7.86
+ *        B/entry (gate ~12 bits of it) vs 40.7; build 2.0 s (4.0 s
+ *        before values travelled with the remainders); compaction 2.4 s;
+ *        writer commit p99 1.3 us; insert-to-visible p99 0.44 ms with two
+ *        unpinned readers (3 busy threads on 2 shared cores: scheduling),
+ *        p50 4.6 us with one reader pinned to the other core (its p99,
+ *        7 ms, is other helpers' processes on that core).
+ *   The 2x throughput target is missed.  The "1%" stream is ~13% prefix
+ *   hits at 10M (random prefixes of 10..1000 numbers cover that much of
+ *   the space) and the gate passes ~2-4% false positives; each survivor
+ *   costs a directory, bucket and value probe with little left to overlap
+ *   within a burst of 32.  A hit now reads the gate line too, which is why
+ *   the 50%-hit stream lost ground at 10M.  What would close the gap:
+ *   buckets of one cache line with no directory, values beside the
+ *   remainders, and the gate's prefix word answering prefix hits.
  *
  * Readers: one acquire load of the root, then plain loads.  No locks.
  */
