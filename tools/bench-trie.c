@@ -102,6 +102,7 @@ static uint64_t random_prefix(void)
 struct refset {
 	uint64_t *exact, *pfx;
 	size_t nexact, npfx;
+	unsigned plens; /* bit l: some prefix entry has l digits */
 };
 
 static int u64cmp(const void *a, const void *b)
@@ -125,7 +126,7 @@ static bool ref_match(const struct refset *r, uint64_t k)
 	if (ref_has(r->exact, r->nexact, k))
 		return true;
 	for (unsigned l = 1; l <= len; l++)
-		if (ref_has(r->pfx, r->npfx, (k & ~(~0ull >> (4 * l))) | l))
+		if ((r->plens >> l & 1) && ref_has(r->pfx, r->npfx, (k & ~(~0ull >> (4 * l))) | l))
 			return true;
 	return false;
 }
@@ -383,6 +384,7 @@ static int run_size(size_t n, int reps, struct result *res)
 			ref.exact[ref.nexact++] = e[i].key;
 		else
 			ref.pfx[ref.npfx++] = e[i].key;
+		ref.plens |= e[i].kind == NTRIE_EXACT ? 0 : 1u << (e[i].key & 15);
 	}
 	qsort(ref.exact, ref.nexact, sizeof(uint64_t), u64cmp);
 	qsort(ref.pfx, ref.npfx, sizeof(uint64_t), u64cmp);
