@@ -116,7 +116,7 @@ const struct cmd_def cmd_table[CMD__COUNT] = {
 		{{"principal", ARG_NAME, 0, "WHO", "only this user", NULL},
 		 {"cmd", ARG_TEXT, 0, "CMD", "only this command", NULL},
 		 {"result", ARG_ENUM, 0, "RESULT", "only this result", "ok|already|refused|denied|error"},
-		 {"since", ARG_DATE, 0, "DATE", "on or after DATE (UTC day)", NULL},
+		 {"since", ARG_DATE, 0, "DATE", "on or after DATE (Japan time)", NULL},
 		 {"limit", ARG_UINT, 0, "N", "the last N matching records (default 100)", NULL},
 		 {"csv", ARG_FLAG, ARG_F_CLIENT, NULL, "CSV output", NULL}}},
 };

@@ -1835,6 +1835,11 @@ static void op_audit_show(struct req *r)
 	const char *res = cmd_str(r->args, "result");
 	const char *since = cmd_str(r->args, "since");
 	long limit = cmd_uint(r->args, "limit", 100);
+	char since_utc[21] = "";
+	/* Records are stamped in UTC; a Japan-time day starts at 15:00Z the
+	 * day before.  The date was validated with the request. */
+	if (since)
+		jdate_stamp((time_t)(jdate_parse(since, NULL, 0) * 86400 - 9 * 3600), since_utc);
 	redisReply *rep = store_cmd(S(r), "LRANGE " K_AUDIT " 0 -1");
 	if (!rep) {
 		REDIS_FAIL(r);
@@ -1848,7 +1853,7 @@ static void op_audit_show(struct req *r)
 			continue;
 #define FIELD(k) (json_string_value(json_object_get(a, k)) ?: "")
 		if ((who && strcmp(FIELD("principal"), who)) || (cmdf && strcmp(FIELD("cmd"), cmdf)) ||
-		    (res && strcmp(FIELD("result"), res)) || (since && strncmp(FIELD("at"), since, 10) < 0)) {
+		    (res && strcmp(FIELD("result"), res)) || (since && strcmp(FIELD("at"), since_utc) < 0)) {
 			json_decref(a);
 			continue;
 		}

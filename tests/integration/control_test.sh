@@ -167,6 +167,13 @@ case_commands() {
 	expect 0 "audit verify" -- C audit verify
 	expect 0 "audit show filtered" -- C audit show --cmd suspend
 	contains "audit shows the suspend" "order T-1 (tokyo"
+	# --since is a Japan-time day (UTC+9), not a UTC one.
+	jst_today=$(date -u -d '+9 hours' +%F)
+	jst_tomorrow=$(date -u -d '+33 hours' +%F)
+	OUT=$(C audit show --cmd suspend --since "$jst_today")
+	contains "audit --since today (Japan time) keeps today's records" "order T-1 (tokyo"
+	OUT=$(C audit show --since "$jst_tomorrow")
+	contains "audit --since tomorrow (Japan time) shows none" "0 audit records"
 	# Batch: stops at the first error and names its line.
 	printf 'contractor add b1\n# comment\n\nsuspend --order BT-1 --authority "osaka" --number 06-1111-2222\nsuspend --order BT-2 --authority osaka --number 123\ncontractor add never\n' >"$W/batch"
 	expect 1 "batch stops at the bad line" -- C -f "$W/batch"
