@@ -78,27 +78,18 @@
  * directory group would exceed 255 entries (only adversarial keys can do
  * that) the build retries with twice the buckets.
  *
- * Measured (tools/bench-trie --reps 3, this 2-core VM shared with other
- * helpers, load average ~3-4; run-to-run swings of the ratios reach 30%),
- * with the gate:
- *   1M:  bulk 50% hits 27.4 M/s vs rte_hash 26.5 (1.03x), 1% hits 46.3
- *        vs 38.3 (1.21x) in one run, 0.97x / 0.84x in the next; 7.92
- *        B/entry vs 45.2; build 0.1 s.
- *   10M: bulk 50% 11.1 M/s vs 10.8 (1.03x), 1% 15.4 vs 16.9 (0.91x);
- *        without the gate, same run conditions: 1.29x and 0.72x.  7.86
- *        B/entry (gate ~12 bits of it) vs 40.7; build 2.0 s (4.0 s
- *        before values travelled with the remainders); compaction 2.4 s;
- *        writer commit p99 1.3 us; insert-to-visible p99 0.44 ms with two
- *        unpinned readers (3 busy threads on 2 shared cores: scheduling),
- *        p50 4.6 us with one reader pinned to the other core (its p99,
- *        7 ms, is other helpers' processes on that core).
- *   The 2x throughput target is missed.  The "1%" stream is ~13% prefix
- *   hits at 10M (random prefixes of 10..1000 numbers cover that much of
- *   the space) and the gate passes ~2-4% false positives; each survivor
- *   costs a directory, bucket and value probe with little left to overlap
- *   within a burst of 32.  A hit now reads the gate line too, which is why
- *   the 50%-hit stream lost ground at 10M.  What would close the gap:
- *   buckets of one cache line with no directory, values beside the
+ * Measured with tools/bench-trie (streams of exactly 50% and 1% hits,
+ * exact or prefix, checked against a reference; this 2-core VM shared with
+ * other work, so ratios swing by up to 30% between runs), at 10M entries:
+ * bulk 12.5 M/s vs rte_hash 10.4 (1.20x) at 50% hits and 19.4 vs 18.6
+ * (1.05x) at 1% hits; 7.86 B/entry (gate ~12 bits of it) vs 40.7; build
+ * 2.0-2.7 s; compaction 2.4 s; writer commit p99 1.3 us; insert-to-visible
+ * p99 0.4-0.5 ms with two unpinned readers (3 busy threads on 2 cores: the
+ * tail is the scheduler's).  Without the gate the 50% stream was faster
+ * and the 1% stream slower.
+ *   The 2x throughput target is missed: a burst stalls on the gate line,
+ *   then on the bucket, with little left to overlap.  What would close the
+ *   gap: buckets of one cache line with no directory, values beside the
  *   remainders, and the gate's prefix word answering prefix hits.
  *
  * Readers: one acquire load of the root, then plain loads.  No locks.
