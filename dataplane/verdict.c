@@ -135,7 +135,7 @@ static int decide_without_lookup(int scan_rc, const struct sip_msg *msg, struct 
 static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *msg,
 			uint64_t *keys, uint8_t *uri_idx, struct num *nums)
 {
-	int n = 0;
+	int n = 0, dup;
 
 	for (unsigned i = 0; i < msg->n_uris; i++) {
 		const struct sip_uri *u = &msg->uris[i];
@@ -153,6 +153,15 @@ static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *
 			continue;
 		keys[n] = ntrie_key(num->digits, num->len);
 		if (keys[n] == 0)
+			continue;
+		/* The caller's number usually comes in From, PAI, PPI and
+		 * RPID alike, and the callee's in the Request-URI and To: a
+		 * key already collected is not looked up again.  Its first
+		 * URI is the one a match reports, as without this. */
+		dup = 0;
+		for (int k = 0; k < n; k++)
+			dup |= keys[k] == keys[n];
+		if (dup)
 			continue;
 		uri_idx[n++] = (uint8_t)i;
 	}
