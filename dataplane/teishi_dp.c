@@ -38,9 +38,12 @@
 #include <rte_ring_elem.h>
 #include <rte_telemetry.h>
 
+#include <jansson.h>
+
 #include "dp_config.h"
 #include "dp_pipeline.h"
 #include "dp_reject.h"
+#include "jsonbytes.h"
 #include "listfile.h"
 #include "ntrie.h"
 #include "sipreply.h"
@@ -416,71 +419,73 @@ static void headline(const struct totals *t, struct headline *h)
 	h->tx_drops = t->a[A_TX_DROP];
 }
 
-static void json_str(FILE *f, const char *s, size_t len)
+/* An object of counters named by names[0..n). */
+static json_t *counter_object(const char *(*name)(unsigned), const uint64_t *v, unsigned n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	json_t *o = json_object();
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	for (unsigned i = 0; i < n; i++)
+		json_object_set_new(o, name(i), json_integer((json_int_t)v[i]));
+	return o;
 }
+
+static const char *hdr_name_of(unsigned i) { return sip_hdr_name(i); }
+static const char *reason_name_of(unsigned i) { return verdict_reason_name(i); }
+static const char *dp_counter_name_of(unsigned i) { return dp_counter_name(i); }
+static const char *app_counter_name_of(unsigned i) { return app_counter_names[i]; }
 
 static void write_stats_json(FILE *f)
 {
 	struct totals t;
 	struct headline h;
 	struct ntrie_stats ts;
+	json_t *o, *workers;
 
 	sum_totals(&t);
 	headline(&t, &h);
 	ntrie_stats(app.trie, &ts);
-	fprintf(f,
-		"{\"frames\":%" PRIu64 ",\"sip_requests\":%" PRIu64 ",\"invites\":%" PRIu64
-		",\"initial_invites\":%" PRIu64 ",\"blocked\":%" PRIu64 ",\"parse_errors\":%" PRIu64
-		",\"fragments_reassembled\":%" PRIu64 ",\"fragments_timed_out\":%" PRIu64
-		",\"tx_drops\":%" PRIu64,
-		h.frames, h.sip_requests, h.invites, h.initial_invites, h.blocked, h.parse_errors,
-		h.frag_reassembled, h.frag_timed_out, h.tx_drops);
-	fprintf(f, ",\"blocked_by_side\":{\"calling\":%" PRIu64 ",\"called\":%" PRIu64 "}",
-		t.a[A_BLOCK_CALLING], t.a[A_BLOCK_CALLED]);
-	fprintf(f, ",\"blocked_by_header\":{");
-	for (int i = 0; i < SIP_HDR__COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", sip_hdr_name(i), t.dp.blocked_hdr[i]);
-	fprintf(f, "},\"verdict_reasons\":{");
-	for (int i = 0; i < VERDICT_R__COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", verdict_reason_name(i), t.dp.reason[i]);
-	fprintf(f, "},\"pipeline\":{");
-	for (int i = 0; i < DP_C__COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", dp_counter_name(i), t.dp.c[i]);
-	fprintf(f, "},\"app\":{");
-	for (int i = 0; i < A__COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", app_counter_names[i], t.a[i]);
-	fprintf(f, "},\"list\":{\"entries\":%" PRIu64 ",\"version\":%" PRIu64 "}",
-		ts.entries, ts.version);
-	fprintf(f, ",\"workers\":%u", app.n_workers);
+	o = json_pack("{sIsIsIsIsIsIsIsIsI}", "frames", (json_int_t)h.frames,
+		      "sip_requests", (json_int_t)h.sip_requests, "invites", (json_int_t)h.invites,
+		      "initial_invites", (json_int_t)h.initial_invites, "blocked",
+		      (json_int_t)h.blocked, "parse_errors", (json_int_t)h.parse_errors,
+		      "fragments_reassembled", (json_int_t)h.frag_reassembled,
+		      "fragments_timed_out", (json_int_t)h.frag_timed_out, "tx_drops",
+		      (json_int_t)h.tx_drops);
+	if (!o)
+		return;
+	json_object_set_new(o, "blocked_by_side",
+			    json_pack("{sIsI}", "calling", (json_int_t)t.a[A_BLOCK_CALLING],
+				      "called", (json_int_t)t.a[A_BLOCK_CALLED]));
+	json_object_set_new(o, "blocked_by_header",
+			    counter_object(hdr_name_of, t.dp.blocked_hdr, SIP_HDR__COUNT));
+	json_object_set_new(o, "verdict_reasons",
+			    counter_object(reason_name_of, t.dp.reason, VERDICT_R__COUNT));
+	json_object_set_new(o, "pipeline", counter_object(dp_counter_name_of, t.dp.c, DP_C__COUNT));
+	json_object_set_new(o, "app", counter_object(app_counter_name_of, t.a, A__COUNT));
+	json_object_set_new(o, "list", json_pack("{sIsI}", "entries", (json_int_t)ts.entries,
+						 "version", (json_int_t)ts.version));
+	json_object_set_new(o, "workers", json_integer(app.n_workers));
 	/* Per worker, to show how RSS spread the traffic over the queues. */
-	fprintf(f, ",\"per_worker\":[");
+	workers = json_array();
 	for (unsigned i = 0; i < app.n_workers; i++) {
 		const struct worker *w = &app.workers[i];
 		const struct dp_counters *c = dp_worker_counters(w->dw);
 
-		fprintf(f,
-			"%s{\"lcore\":%u,\"queue\":%u,\"frames\":%" PRIu64 ",\"sip_udp\":%" PRIu64
-			",\"fragments\":%" PRIu64 ",\"fragments_reassembled\":%" PRIu64
-			",\"fragments_timed_out\":%" PRIu64 ",\"blocked\":%" PRIu64
-			",\"rejects_sent\":%" PRIu64 "}",
-			i ? "," : "", w->lcore, w->queue, c->c[DP_C_RX], c->c[DP_C_SIP_UDP],
-			c->c[DP_C_FRAG_RX], c->c[DP_C_FRAG_REASSEMBLED], c->c[DP_C_FRAG_TIMEOUT],
-			w->c[A_BLOCK_CALLING] + w->c[A_BLOCK_CALLED], w->c[A_REJECT_SENT]);
+		json_array_append_new(
+			workers,
+			json_pack("{sIsIsIsIsIsIsIsIsI}", "lcore", (json_int_t)w->lcore, "queue",
+				  (json_int_t)w->queue, "frames", (json_int_t)c->c[DP_C_RX],
+				  "sip_udp", (json_int_t)c->c[DP_C_SIP_UDP], "fragments",
+				  (json_int_t)c->c[DP_C_FRAG_RX], "fragments_reassembled",
+				  (json_int_t)c->c[DP_C_FRAG_REASSEMBLED], "fragments_timed_out",
+				  (json_int_t)c->c[DP_C_FRAG_TIMEOUT], "blocked",
+				  (json_int_t)(w->c[A_BLOCK_CALLING] + w->c[A_BLOCK_CALLED]),
+				  "rejects_sent", (json_int_t)w->c[A_REJECT_SENT]));
 	}
-	fprintf(f, "]}\n");
+	json_object_set_new(o, "per_worker", workers);
+	json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(o);
 }
 
 static void dump_stats(void)
@@ -519,10 +524,12 @@ static const char *hdr_key(enum sip_hdr h, char dash, char *buf, size_t n)
 static void write_event(FILE *f, const struct dp_event *ev)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], entry[NUM_MAX_DIGITS + 3], hname[32];
+	char number[NUM_MAX_DIGITS + 2];
+	json_t *o;
 	int af = ev->ip_version == 6 ? AF_INET6 : AF_INET;
 	time_t secs = (time_t)(ev->time_ns / 1000000000ull);
 	struct tm tm;
-	char when[32];
+	char when[40];
 
 	inet_ntop(af, ev->src, src, sizeof(src));
 	inet_ntop(af, ev->dst, dst, sizeof(dst));
@@ -530,15 +537,24 @@ static void write_event(FILE *f, const struct dp_event *ev)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(entry, sizeof(entry), "+%.*s%s", ev->entry_len, ev->number,
 		 ev->entry_kind == NTRIE_PREFIX ? "*" : "");
-	fprintf(f, "{\"time\":\"%s.%06uZ\",\"side\":\"%s\",\"header\":\"%s\",\"number\":\"+%.*s\","
-		   "\"entry\":\"%s\",\"entry_line\":%u,\"action\":\"%s\",\"code\":%u,\"port\":%u,"
-		   "\"call_id\":",
-		when, (unsigned)(ev->time_ns % 1000000000ull / 1000), verdict_side_name(ev->side),
-		hdr_key(ev->hdr, '-', hname, sizeof(hname)), ev->num_len, ev->number, entry, ev->entry_id,
-		dp_side_action_name(ev->action), ev->code, ev->port);
-	json_str(f, ev->call_id, ev->call_id_len);
-	fprintf(f, ",\"proto\":\"udp\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u}\n",
-		src, ev->sport, dst, ev->dport);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%06uZ",
+		 (unsigned)(ev->time_ns % 1000000000ull / 1000));
+	snprintf(number, sizeof(number), "+%.*s", ev->num_len, ev->number);
+	o = json_pack("{sssssssssssIsssIsIso}", "time", when, "side", verdict_side_name(ev->side),
+		      "header", hdr_key(ev->hdr, '-', hname, sizeof(hname)), "number", number,
+		      "entry", entry, "entry_line", (json_int_t)ev->entry_id, "action",
+		      dp_side_action_name(ev->action), "code", (json_int_t)ev->code, "port",
+		      (json_int_t)ev->port, "call_id", json_bytes(ev->call_id, ev->call_id_len));
+	if (!o)
+		return;
+	json_object_set_new(o, "proto", json_string("udp"));
+	json_object_set_new(o, "src", json_string(src));
+	json_object_set_new(o, "sport", json_integer(ev->sport));
+	json_object_set_new(o, "dst", json_string(dst));
+	json_object_set_new(o, "dport", json_integer(ev->dport));
+	json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(o);
 }
 
 static void drain_events(void)

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "dp_pipeline.h"
+#include "jsonbytes.h"
 #include "listfile.h"
 #include "ntrie.h"
 #include "number.h"
@@ -166,7 +167,7 @@ static int load_list(struct inspect *in, const char *path)
 
 static json_t *json_view(struct sip_view v)
 {
-	return json_stringn_nocheck(v.p, v.len);
+	return json_bytes(v.p, v.len);
 }
 
 static void add_to_list(json_t *obj, const char *key, json_t *val)
@@ -197,7 +198,7 @@ static void uri_numbers(const struct sip_msg *m, json_t *numbers, json_t *raw)
 			snprintf(canon, sizeof(canon), "+%s", n.digits);
 			add_to_list(numbers, hdr_json[u->hdr], json_string(canon));
 		} else if (len > 0) {
-			add_to_list(raw, hdr_json[u->hdr], json_stringn_nocheck(text, (size_t)len));
+			add_to_list(raw, hdr_json[u->hdr], json_bytes(text, (size_t)len));
 		} else {
 			add_to_list(raw, hdr_json[u->hdr], json_view(u->user));
 		}

@@ -89,6 +89,18 @@ def test_sip_file():
             print(f"  want: {json.dumps(want, sort_keys=True)}\n  got:  {json.dumps(got, sort_keys=True)}")
         check(got == [want], ".sip: one message, every field as expected")
 
+        # Bytes that are not UTF-8 in a Call-ID and a user part still give
+        # a record; each bad byte reads as U+FFFD, valid UTF-8 is kept.
+        bad = (msg.encode().replace(b"i: sipfile-1@example.jp", b"i: bad\xff\xc3-\xe6\x97\xa5@x")
+               .replace(b"sip:anonymous@", b"sip:anon\x80ymous@"))
+        with open(sip, "wb") as f:
+            f.write(bad)
+        r = run("--list", lst, sip)
+        got = parse_lines(r.stdout)
+        check(r.returncode == 0 and len(got) == 1 and got[0]["call_id"] == "bad\ufffd\ufffd-\u65e5@x"
+              and got[0]["raw"] == {"p-asserted-identity": ["anon\ufffdymous"]},
+              f".sip: invalid UTF-8 replaced, record kept (got {got})")
+
 
 def test_bad_list_line():
     with tempfile.TemporaryDirectory() as d:
