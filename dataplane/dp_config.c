@@ -27,6 +27,7 @@ enum key {
 	K_EVENT_RING,
 	K_STATS_FILE,
 	K_STATS_INTERVAL,
+	K_IDLE_EXIT,
 	K_RX_DESC,
 	K_TX_DESC,
 	K_MBUFS,
@@ -86,6 +87,9 @@ static const struct key_def keys[K__COUNT] = {
 			   "where the JSON stats go on exit and on SIGUSR1 (overwritten each time)" },
 	[K_STATS_INTERVAL] = { "stats-interval", "SECONDS", "0 (off)",
 			       "print a one-line counter summary to stderr this often" },
+	[K_IDLE_EXIT] = { "idle-exit", "MS", "0 (run until signalled)",
+			  "stop as on SIGTERM once no frame has arrived for MS milliseconds "
+			  "(pcap replay, tests, the demo)" },
 	[K_RX_DESC] = { "rx-desc", "N", "1024", "RX descriptors per queue" },
 	[K_TX_DESC] = { "tx-desc", "N", "1024", "TX descriptors per queue" },
 	[K_MBUFS] = { "mbufs", "N", "computed from ports, queues and descriptors",
@@ -302,6 +306,10 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 		return 0;
 	case K_STATS_INTERVAL:
 		if (parse_u32(val, 0, 86400, &c->stats_interval) < 0)
+			goto bad;
+		return 0;
+	case K_IDLE_EXIT:
+		if (parse_u32(val, 0, 86400000, &c->idle_exit_ms) < 0)
 			goto bad;
 		return 0;
 	case K_RX_DESC:
@@ -563,6 +571,9 @@ void dp_config_foreach(const struct dp_app_config *c,
 			break;
 		case K_STATS_INTERVAL:
 			snprintf(buf, sizeof(buf), "%u", c->stats_interval);
+			break;
+		case K_IDLE_EXIT:
+			snprintf(buf, sizeof(buf), "%u", c->idle_exit_ms);
 			break;
 		case K_RX_DESC:
 			snprintf(buf, sizeof(buf), "%u", c->rx_desc);

@@ -41,6 +41,7 @@ struct dp_app_config {
 	char events_path[PATH_MAX];          /* --events; empty: events are counted only */
 	char stats_path[PATH_MAX];           /* --stats-file; empty: stdout */
 	uint32_t stats_interval;             /* seconds, 0: off */
+	uint32_t idle_exit_ms;               /* stop after this long without a frame, 0: never */
 	uint32_t rx_desc, tx_desc;           /* per queue */
 	uint32_t mbufs;                      /* mbuf pool size; 0: computed */
 	uint32_t event_ring;                 /* event ring slots (power of 2) */

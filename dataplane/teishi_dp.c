@@ -137,7 +137,6 @@ static struct {
 	FILE *events_f;
 	struct sipreply_status status[2];
 	uint64_t started_ns;
-	uint32_t idle_exit_ms;
 } app;
 
 static volatile sig_atomic_t quit;
@@ -912,23 +911,6 @@ static int setup(void)
 	return 0;
 }
 
-/* Options only the tests need stay out of the config table: they are not
- * operating settings.  --idle-exit MS stops the run once no frame has been
- * received for MS milliseconds (pcap replay). */
-static void take_test_options(int *argc, char **argv)
-{
-	int o = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--idle-exit") == 0 && i + 1 < *argc) {
-			app.idle_exit_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
-			continue;
-		}
-		argv[o++] = argv[i];
-	}
-	*argc = o;
-}
-
 int main(int argc, char **argv)
 {
 	char err[PATH_MAX + 256];
@@ -943,7 +925,6 @@ int main(int argc, char **argv)
 	argc -= rc;
 	argv += rc;
 	argv[0] = (char *)"teishi-dp";
-	take_test_options(&argc, argv);
 
 	dp_config_default(&app.cfg);
 	rc = dp_config_parse_args(&app.cfg, argc, argv, err, sizeof(err));
@@ -975,7 +956,7 @@ int main(int argc, char **argv)
 
 	hz = rte_get_tsc_hz();
 	next_summary = rte_rdtsc() + app.cfg.stats_interval * hz;
-	idle_ticks = app.idle_exit_ms * hz / 1000;
+	idle_ticks = (uint64_t)app.cfg.idle_exit_ms * hz / 1000;
 	while (!quit) {
 		uint64_t now;
 
