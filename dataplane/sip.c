@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sip.h"
 
 enum {
@@ -126,7 +130,7 @@ enum hid {
 };
 
 struct hname {
-	const char *name; /* lower case letters and '-' only (see name_eq) */
+	char name[24]; /* lower case letters and '-' only (see name_eq), NUL padded */
 	uint8_t len;
 	uint8_t id;
 };
@@ -158,12 +162,24 @@ static const struct hname hnames[64] = {
  * token character, would also map to '-'), so whole 8-byte words can be
  * compared at once.  Header names like P-Asserted-Identity are long, and
  * every header line of every message comes through here. */
-static bool name_eq(const char *p, const char *lower, size_t n)
+static bool name_eq(const char *p, const char *e, const char *lower, size_t n)
 {
 	const uint64_t fold = 0x2020202020202020ull;
 	uint64_t a, b;
 	size_t i;
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Short names (most lines: To, Via, CSeq, Contact...) in one masked
+	 * word when the buffer has 8 bytes left: no loop whose exit depends
+	 * on the name. lower is padded, so 8 bytes of it can be read. */
+	if (n < 8 && e - p >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, lower, 8);
+		return (((a | fold) ^ b) & ((1ull << (8 * n)) - 1)) == 0;
+	}
+#else
+	(void)e;
+#endif
 	if (n < 8) {
 		for (i = 0; i < n; i++)
 			if (((unsigned char)p[i] | 0x20) != (unsigned char)lower[i])
@@ -182,14 +198,64 @@ static bool name_eq(const char *p, const char *lower, size_t n)
 	return (a | fold) == b;
 }
 
-/* p[0..n) is a non-empty run of token characters. */
-static enum hid hdr_lookup(const char *p, size_t n)
+/* p[0..n) is a non-empty header name run (see name_end), e the buffer end. */
+static enum hid hdr_lookup(const char *p, const char *e, size_t n)
 {
 	const struct hname *h = &hnames[HHASH(n, lc(p[0]), lc(p[n - 1]))];
 
-	if (h->len != n || !name_eq(p, h->name, n))
+	if (h->len != n || !name_eq(p, e, h->name, n))
 		return H_OTHER;
 	return (enum hid)h->id;
+}
+
+/* Where the header name that starts at p ends: the first byte in [p, e)
+ * that is a control character, SP, ':' or not ASCII, or e.  That is the
+ * end of the token run for every line whose name is in hnames; on other
+ * lines the run may also take in non-token characters such as '(', and
+ * then it matches no table name (name_eq cannot equal a table name over a
+ * non-token byte other than CR), which is what a shorter run followed by
+ * a byte other than ':' or LWS gives too: the line is skipped.  The result
+ * never passes a '\n'.  Sixteen bytes are tested at a time: every line of
+ * every message comes through here, and a byte loop's exit at a different
+ * place on each line is a branch the CPU cannot predict. */
+static const char *name_end(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+	const __m128i sp1 = _mm_set1_epi8(0x21), colon = _mm_set1_epi8(':');
+
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpgt_epi8(sp1, v), _mm_cmpeq_epi8(v, colon)));
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (p < e && (signed char)*p > 0x20 && *p != ':')
+		p++;
+	return p;
+}
+
+/* The first '\n' in [p, e), or NULL: memchr, with the first chunks tested
+ * inline, since most header lines end within a few 16-byte chunks and a
+ * library call per line costs more than the search. */
+static const char *next_lf(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+	const __m128i lf = _mm_set1_epi8('\n');
+
+	while (e - p >= 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), lf));
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	return memchr(p, '\n', (size_t)(e - p));
 }
 
 static const struct {
@@ -223,13 +289,25 @@ static uint8_t method_of(const char *p, size_t n)
 	return SIP_METHOD_UNKNOWN;
 }
 
+/* The scheme [s, s + n) as one 32-bit word, each byte ORed with 0x20:
+ * only the upper and lower case of a letter fold onto that lower-case
+ * letter, and a 3-byte scheme leaves the top byte 0, which no folded byte
+ * is.  Every URI comes through here, twice for a bare addr-spec. */
 static uint8_t scheme_of(const char *s, size_t n)
 {
-	if (IEQ(s, n, "sip"))
+	uint32_t w;
+
+	if (n - 3 > 1)
+		return SIP_SCHEME_OTHER;
+	w = ((uint32_t)(unsigned char)s[0] | (uint32_t)(unsigned char)s[1] << 8 |
+	     (uint32_t)(unsigned char)s[2] << 16) | 0x202020u;
+	if (n == 4)
+		w |= ((uint32_t)(unsigned char)s[3] | 0x20u) << 24;
+	if (w == ('s' | 'i' << 8 | 'p' << 16))
 		return SIP_SCHEME_SIP;
-	if (IEQ(s, n, "sips"))
+	if (w == ('s' | 'i' << 8 | 'p' << 16 | (uint32_t)'s' << 24))
 		return SIP_SCHEME_SIPS;
-	if (IEQ(s, n, "tel"))
+	if (w == ('t' | 'e' << 8 | 'l' << 16))
 		return SIP_SCHEME_TEL;
 	return SIP_SCHEME_OTHER;
 }
@@ -620,15 +698,13 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		/* The name first: a token run never holds '\n', so it ends
 		 * inside the line, and the search for the line end starts
 		 * after it. */
-		q = p;
-		while (q < end && is_token(*q))
-			q++;
-		hid = q > p ? hdr_lookup(p, (size_t)(q - p)) : H_OTHER;
-		lf = memchr(q, '\n', (size_t)(end - q));
+		q = name_end(p, end);
+		hid = q > p ? hdr_lookup(p, end, (size_t)(q - p)) : H_OTHER;
+		lf = next_lf(q, end);
 		if (!lf)
 			return -EBADMSG;
 		while (lf + 1 < end && is_sp(lf[1])) {
-			lf = memchr(lf + 1, '\n', (size_t)(end - lf - 1));
+			lf = next_lf(lf + 1, end);
 			if (!lf)
 				return -EBADMSG;
 		}
