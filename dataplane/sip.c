@@ -549,14 +549,21 @@ static const char *next_comma(const char *p, const char *e)
 
 /* The slot for the next URI, or a scratch slot once the table is full (the
  * entry must still be parsed: a To tag matters even when its URI is dropped). */
-static struct sip_uri *uri_slot(struct sip_msg *m, struct sip_uri *scratch)
+/* List headers (PAI, Diversion, History-Info...) may fill the array only up
+ * to this, so that a flood of entries can never push To and From, which
+ * every INVITE has, out of the scan. */
+#define SIP_LIST_URIS (SIP_MAX_URIS - 2)
+
+/* The next free slot below cap, or scratch when there is none (the entry is
+ * still parsed, so the scan stays in step, but not recorded). */
+static struct sip_uri *uri_slot(struct sip_msg *m, struct sip_uri *scratch, unsigned cap)
 {
-	return m->n_uris < SIP_MAX_URIS ? &m->uris[m->n_uris] : scratch;
+	return m->n_uris < cap ? &m->uris[m->n_uris] : scratch;
 }
 
 static void uri_commit(struct sip_msg *m, struct sip_uri *u, enum sip_hdr hdr)
 {
-	if (u == &m->uris[m->n_uris] && m->n_uris < SIP_MAX_URIS) {
+	if (m->n_uris < SIP_MAX_URIS && u == &m->uris[m->n_uris]) {
 		u->hdr = (uint8_t)hdr;
 		m->n_uris++;
 	} else {
@@ -573,7 +580,7 @@ static void scan_list(struct sip_msg *m, const char *p, const char *e, enum sip_
 
 	while (p < e) {
 		const char *start = p;
-		struct sip_uri *u = uri_slot(m, &scratch);
+		struct sip_uri *u = uri_slot(m, &scratch, SIP_LIST_URIS);
 		int rc = parse_entry(&p, e, true, u, &tagged);
 
 		if (rc == 0) {
@@ -592,7 +599,7 @@ static int scan_single(struct sip_msg *m, const char *p, const char *e, enum sip
 		       bool *tagged)
 {
 	struct sip_uri scratch;
-	struct sip_uri *u = uri_slot(m, &scratch);
+	struct sip_uri *u = uri_slot(m, &scratch, SIP_MAX_URIS);
 
 	if (parse_entry(&p, e, false, u, tagged) != 0)
 		return -EBADMSG;

@@ -647,8 +647,9 @@ static void test_sip_bad_list_entry_skipped(void **state)
 	assert_uri(&m, 3, SIP_HDR_DIVERSION, "tel:0333330002", "0333330002");
 }
 
-/* Past SIP_MAX_URIS URIs are dropped and flagged; a To that comes after
- * them is still read for its tag. */
+/* A flood of list entries is cut (and flagged) two slots short of
+ * SIP_MAX_URIS, so a To that comes after them is still recorded, number
+ * and tag alike: entries can't push the callee or caller out of the scan. */
 static void test_sip_uri_table_full(void **state)
 {
 	char msg[4096];
@@ -662,11 +663,12 @@ static void test_sip_uri_table_full(void **state)
 				      "P-Asserted-Identity: <sip:03000000%02d@x>\r\n", i);
 	snprintf(msg + n, sizeof(msg) - n, "To: <sip:0312345678@x>;tag=late\r\n" TAIL);
 	assert_int_equal(scan(msg, &m), 0);
-	assert_int_equal(m.n_uris, SIP_MAX_URIS);
+	assert_int_equal(m.n_uris, SIP_MAX_URIS - 1);
 	assert_true(m.flags & SIP_F_URIS_TRUNCATED);
 	assert_false(m.flags & SIP_F_INITIAL);
 	assert_uri(&m, 2, SIP_HDR_PAI, "sip:0300000000@x", "0300000000");
-	assert_uri(&m, SIP_MAX_URIS - 1, SIP_HDR_PAI, "sip:0300000021@x", "0300000021");
+	assert_uri(&m, SIP_MAX_URIS - 3, SIP_HDR_PAI, "sip:0300000019@x", "0300000019");
+	assert_uri(&m, SIP_MAX_URIS - 2, SIP_HDR_TO, "sip:0312345678@x", "0312345678");
 }
 
 static void test_sip_via_table_full(void **state)

@@ -232,6 +232,32 @@ static void test_verdict_config_headers_names_bad_token(void **state)
 	assert_int_equal(cfg.headers, VERDICT_HEADERS_ALL);
 }
 
+/* Thirty unlisted PAI entries ahead of a listed From don't hide it. */
+static void test_verdict_pai_flood_cannot_hide_from(void **state)
+{
+	static char flood[2048];
+	struct verdict_config cfg;
+	struct verdict v;
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(flood + n, sizeof(flood) - n,
+				      "P-Asserted-Identity: <sip:03000000%02d@x>\r\n", i);
+	snprintf(msgbuf, sizeof(msgbuf),
+		 "INVITE sip:0311112222@example.net SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds\r\n"
+		 "%s"
+		 "From: <sip:03-1234-5678@192.0.2.1>;tag=1\r\n"
+		 "To: <sip:0311112222@example.net>\r\n"
+		 "Call-ID: flood@pc33\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		 flood);
+	verdict_config_default(&cfg);
+	assert_int_equal(decide(&cfg, msgbuf, &v), VERDICT_BLOCK);
+	assert_int_equal(v.hdr, SIP_HDR_FROM);
+	assert_string_equal(v.number.digits, LISTED_FIXED);
+}
+
 static void test_verdict_bulk_agrees_with_single(void **state)
 {
 	static char bufs[4][4096];
@@ -279,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_non_invite_response_and_garbage_pass),
 		cmocka_unit_test(test_verdict_unchecked_header_is_ignored),
 		cmocka_unit_test(test_verdict_config_headers_names_bad_token),
+		cmocka_unit_test(test_verdict_pai_flood_cannot_hide_from),
 		cmocka_unit_test(test_verdict_bulk_agrees_with_single),
 	};
 	return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
