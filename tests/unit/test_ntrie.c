@@ -229,6 +229,87 @@ static void test_ntrie_walk_in_key_order_exact_first(void **state)
 	ntrie_free(t);
 }
 
+/* A build big enough to fill buckets to the design's load, half of it
+ * scattered numbers and half one dense 050 block: every entry is found
+ * with its value, single and bulk, numbers never added miss, and a walk
+ * returns each entry once.  Run with few distinct values (16-bit value
+ * indexes) and with more than 65535 (raw values). */
+static uint64_t dense_key(uint32_t i, uint32_t n)
+{
+	char d[16];
+
+	if (i < n / 2 || i >= n) /* scrambled: a bijection of 0..10^9 */
+		snprintf(d, sizeof(d), "81%09u", (unsigned)(((uint64_t)i * 7919 + 12345) % 1000000000));
+	else
+		snprintf(d, sizeof(d), "8150%08u", (unsigned)(i - n / 2));
+	return K(d);
+}
+
+static int count_fn(void *ctx, const struct ntrie_entry *e)
+{
+	(void)e;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+static void check_dense(uint32_t (*value_of)(uint32_t))
+{
+	const uint32_t n = 200000;
+	struct ntrie *t = new_trie(0);
+	struct ntrie_entry *e = malloc(n * sizeof(*e));
+	uint64_t keys[64], walked = 0;
+	struct ntrie_match m, mb[64];
+
+	assert_non_null(e);
+	for (uint32_t i = 0; i < n; i++)
+		e[i] = (struct ntrie_entry){ .key = dense_key(i, n), .value = value_of(i),
+					     .kind = NTRIE_EXACT };
+	assert_int_equal(ntrie_build(t, e, n), 0);
+	for (uint32_t i = 0; i < n; i += 32) {
+		/* 32 entries, then 32 numbers never added */
+		for (uint32_t j = 0; j < 32; j++) {
+			keys[j] = e[i + j].key;
+			keys[32 + j] = dense_key(n + i + j, n);
+		}
+		assert_int_equal(ntrie_lookup_bulk(t, keys, 64, mb), 32);
+		for (uint32_t j = 0; j < 32; j++) {
+			assert_int_equal(mb[j].kind, NTRIE_EXACT);
+			assert_int_equal(mb[j].value, value_of(i + j));
+			assert_int_equal(mb[32 + j].kind, 0);
+			assert_int_equal(ntrie_lookup(t, keys[j], &m), 1);
+			assert_int_equal(m.value, value_of(i + j));
+			assert_int_equal(ntrie_lookup(t, keys[32 + j], &m), 0);
+		}
+	}
+	assert_int_equal(ntrie_walk(t, count_fn, &walked), 0);
+	assert_int_equal(walked, n);
+	/* a compaction rebuilds from the walk: still all there */
+	assert_int_equal(ntrie_delete(t, e[7].key, NTRIE_EXACT), 0);
+	assert_int_equal(ntrie_compact(t), 0);
+	assert_int_equal(ntrie_lookup(t, e[7].key, &m), 0);
+	assert_int_equal(ntrie_lookup(t, e[n - 1].key, &m), 1);
+	assert_int_equal(m.value, value_of(n - 1));
+	ntrie_free(t);
+	free(e);
+}
+
+static uint32_t few_values(uint32_t i)
+{
+	return NTRIE_VALUE(1 + i % 3, i % 5000);
+}
+
+static uint32_t many_values(uint32_t i)
+{
+	return i * 3 + 1;
+}
+
+static void test_ntrie_dense_build_keeps_every_entry(void **state)
+{
+	(void)state;
+	check_dense(few_values);
+	check_dense(many_values);
+}
+
 static void test_ntrie_bulk_matches_single(void **state)
 {
 	struct ntrie *t = new_trie(0);
@@ -756,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_ntrie_build_later_duplicate_wins),
 		cmocka_unit_test(test_ntrie_walk_in_key_order_exact_first),
 		cmocka_unit_test(test_ntrie_bulk_matches_single),
+		cmocka_unit_test(test_ntrie_dense_build_keeps_every_entry),
 		cmocka_unit_test(test_ntrie_gate_passes_keys_under_listed_prefixes),
 		cmocka_unit_test(test_ntrie_gate_delete_and_reinsert),
 		cmocka_unit_test(test_ntrie_gate_every_key_length),
