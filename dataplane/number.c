@@ -70,6 +70,12 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* RFC 3966 visual separators, plus the blanks people type. */
+static int is_sep(char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')' || c == ' ' || c == '\t';
+}
+
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -146,27 +152,16 @@ static int too_many(const struct src *src, size_t e164_digits)
 		    e164_digits, NUM_MAX_DIGITS);
 }
 
-/* Digits and an optional leading '+' from s, separators skipped.  d has 16
- * bytes of slack past RAW_MAX: set_digits copies a fixed 16 bytes from any
- * digit position (a copy of variable length is a branch on the length). */
+/* Digits and an optional leading '+' from s, separators skipped. */
 struct raw {
-	char d[RAW_MAX + 16];
+	char d[RAW_MAX];
 	size_t n;
 	int plus;
-};
-
-/* Per byte for collect: 1 digit, 2 separator (RFC 3966 visual separators,
- * plus the blanks people type), 0 anything else. */
-static const uint8_t nclass[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['-'] = 2, ['.'] = 2, ['('] = 2, [')'] = 2, [' '] = 2, ['\t'] = 2,
 };
 
 static int collect(const struct src *src, const char *s, size_t len, struct raw *r)
 {
 	size_t i = 0, digits = 0;
-	unsigned bad = 0;
 
 	r->n = 0;
 	r->plus = 0;
@@ -176,26 +171,20 @@ static int collect(const struct src *src, const char *s, size_t len, struct raw 
 		r->plus = 1;
 		i++;
 	}
-	/* No branch on what each byte is: separators sit at a different
-	 * place in every number, and every number of every INVITE comes
-	 * through here.  Each byte is stored at the next digit slot (a
-	 * separator is overwritten by the next digit; past RAW_MAX all go
-	 * to one spare slot) and counted only when it is a digit. */
-	for (size_t j = i; j < len; j++) {
-		unsigned k = nclass[(unsigned char)s[j]];
+	for (; i < len; i++) {
+		char c = s[i];
 
-		r->d[digits < RAW_MAX ? digits : RAW_MAX] = s[j];
-		digits += k & 1;
-		bad |= k == 0;
-	}
-	if (bad) {
-		char q[12];
+		if (is_digit(c)) {
+			if (digits < RAW_MAX)
+				r->d[digits] = c;
+			digits++;
+		} else if (!is_sep(c)) {
+			char q[12];
 
-		while (nclass[(unsigned char)s[i]] != 0)
-			i++;
-		quote(q, sizeof(q), &s[i], 1);
-		return fail(src, -EINVAL, "unexpected %s at character %zu",
-			    q, (size_t)(&s[i] - src->s) + 1);
+			quote(q, sizeof(q), &s[i], 1);
+			return fail(src, -EINVAL, "unexpected %s at character %zu",
+				    q, (size_t)(&s[i] - src->s) + 1);
+		}
 	}
 	if (digits > RAW_MAX)
 		return fail(src, -ERANGE, "too many digits (%zu), E.164 allows %d",
@@ -206,20 +195,14 @@ static int collect(const struct src *src, const char *s, size_t len, struct raw 
 	return 0;
 }
 
-/* d has 16 readable bytes (it points into a struct raw's d or a buffer
- * with the same slack): fixed-size copies, then the tail cleared, leave
- * out->digits as a copy of exactly n bytes would into the zeroed out. */
 static int set_digits(const struct src *src, struct num *out, const char *cc, size_t cclen,
 		      const char *d, size_t n)
 {
-	char tmp[2 + 16 + 16];
-
 	if (cclen + n > NUM_MAX_DIGITS)
 		return too_many(src, cclen + n);
-	memcpy(tmp, cc, cclen);
-	memcpy(tmp + cclen, d, 16);
-	memset(tmp + cclen + n, 0, 16);
-	memcpy(out->digits, tmp, sizeof(out->digits));
+	memcpy(out->digits, cc, cclen);
+	memcpy(out->digits + cclen, d, n);
+	out->digits[cclen + n] = '\0';
 	out->len = (uint8_t)(cclen + n);
 	return 0;
 }
@@ -397,7 +380,7 @@ int num_parse(const char *s, size_t len, const char *phone_context, size_t ctx_l
 		if (ctx_len > 0 && phone_context[0] == '+') {
 			/* A global phone-context: the number is local to it. */
 			struct src csrc = { phone_context, ctx_len, NULL, 0 };
-			char all[2 * RAW_MAX + 16];
+			char all[2 * RAW_MAX];
 
 			if (collect(&csrc, phone_context, ctx_len, &ctx) < 0 || !ctx.plus) {
 				char q[QUOTE_MAX];

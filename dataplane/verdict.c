@@ -98,41 +98,15 @@ enum verdict_side verdict_hdr_side(enum sip_hdr h)
 	return h == SIP_HDR_RURI || h == SIP_HDR_TO ? VERDICT_SIDE_CALLED : VERDICT_SIDE_CALLING;
 }
 
-/* Bytes a number (num_parse) can start with: digits, '+' and separators. */
-static const uint8_t num_start[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-	['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['('] = 1,
-	[')'] = 1, [' '] = 1, ['\t'] = 1, ['%'] = 1,
-};
-
-/* The number a URI carries, or -1 when its user part is not a number.
- * A user part without %HH escapes is parsed where it lies, up to its first
- * ';', instead of being copied by sip_uri_number_text: same text, same
- * 64-byte limit, no copy of variable length.  A user part that cannot
- * start a number (a name, an empty one) is not parsed at all. */
+/* The number a URI carries, or -1 when its user part is not a number. */
 static int uri_number(const struct sip_uri *u, struct num *n)
 {
 	char text[64];
-	const char *p = u->user.p;
-	int len;
+	int len = sip_uri_number_text(u, text, sizeof(text));
 
-	if (u->user.len == 0 || !num_start[(unsigned char)p[0]])
+	if (len <= 0)
 		return -1;
-	if (!(u->flags & SIP_URI_ESCAPED)) {
-		size_t l = 0;
-
-		while (l < u->user.len && p[l] != ';')
-			l++;
-		if (l == 0 || l > sizeof(text))
-			return -1;
-		len = (int)l;
-	} else {
-		len = sip_uri_number_text(u, text, sizeof(text));
-		if (len <= 0)
-			return -1;
-		p = text;
-	}
-	if (num_parse(p, (size_t)len, u->phone_context.p, u->phone_context.len, n, NULL, 0) < 0)
+	if (num_parse(text, (size_t)len, u->phone_context.p, u->phone_context.len, n, NULL, 0) < 0)
 		return -1;
 	return 0;
 }
