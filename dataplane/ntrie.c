@@ -1251,6 +1251,14 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 	}
 	if (!wide)
 		memcpy((uint32_t *)b->vtab, vm.vtab, vm.n * sizeof(uint32_t));
+	goto out;
+fail:
+	for (int k = 0; b && k < 2; k++)
+		for (unsigned l = 1; l < NT_NTAB; l++)
+			free(b->tab[k][l].dir);
+	free(b);
+	b = NULL;
+out:
 	free(pairs);
 	free(hrem);
 	free(hval);
@@ -1260,20 +1268,6 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsig
 	free(vm.vtab);
 	free(reg);
 	return b;
-fail:
-	for (int k = 0; b && k < 2; k++)
-		for (unsigned l = 1; l < NT_NTAB; l++)
-			free(b->tab[k][l].dir);
-	free(b);
-	free(pairs);
-	free(hrem);
-	free(hval);
-	free(vm.keys);
-	free(vm.idx);
-	free(vm.used);
-	free(vm.vtab);
-	free(reg);
-	return NULL;
 }
 
 static struct base *base_build(const struct ntrie_entry *in, size_t n, size_t other)
