@@ -1401,25 +1401,37 @@ static int valid_entry(uint64_t key, unsigned kind)
 	return key_valid(key) && ent_kind_ok((uint8_t)kind);
 }
 
+/* Build a base of entries[0..n) and publish it with an empty delta; the
+ * old root and base are retired.  Returns the new base, or NULL (out of
+ * memory: nothing changed). */
+static struct base *install_base(struct ntrie *t, const struct ntrie_entry *entries, size_t n)
+{
+	struct base *b = base_build(entries, n, t->root->bytes + sizeof(*t));
+	struct root *r;
+
+	if (!b)
+		return NULL;
+	r = root_new(b, t->delta_cap);
+	if (!r) {
+		free(b);
+		return NULL;
+	}
+	swap_root(t, r);
+	return b;
+}
+
 int ntrie_build(struct ntrie *t, const struct ntrie_entry *entries, size_t n)
 {
 	struct base *b;
-	struct root *r;
 
 	if (n > UINT32_MAX - 1)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (!valid_entry(entries[i].key, entries[i].kind))
 			return -EINVAL;
-	b = base_build(entries, n, t->root->bytes + sizeof(*t));
+	b = install_base(t, entries, n);
 	if (!b)
 		return -ENOMEM;
-	r = root_new(b, t->delta_cap);
-	if (!r) {
-		free(b);
-		return -ENOMEM;
-	}
-	swap_root(t, r);
 	t->entries = b->entries;
 	t->prefixes = b->prefixes;
 	t->version++;
@@ -1478,7 +1490,6 @@ int ntrie_compact(struct ntrie *t)
 {
 	struct ntrie_entry *all;
 	struct base *b;
-	struct root *r;
 	size_t n;
 
 	if (t->root->used == 0)
@@ -1486,17 +1497,9 @@ int ntrie_compact(struct ntrie *t)
 	all = collect(t->root, &n);
 	if (!all)
 		return -ENOMEM;
-	b = base_build(all, n, t->root->bytes + sizeof(*t));
+	b = install_base(t, all, n);
 	free(all);
-	if (!b)
-		return -ENOMEM;
-	r = root_new(b, t->delta_cap);
-	if (!r) {
-		free(b);
-		return -ENOMEM;
-	}
-	swap_root(t, r);
-	return 0;
+	return b ? 0 : -ENOMEM;
 }
 
 int ntrie_insert(struct ntrie *t, uint64_t key, enum ntrie_kind kind, uint32_t value)
