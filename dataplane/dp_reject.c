@@ -5,13 +5,15 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
 #include "dp_reject.h"
 
-struct rte_mbuf *dp_reject_build(struct rte_mempool *mp, const struct dp_msg *m,
-				 const struct sipreply_status *st)
+/* The whole reject as one frame, L2 included; NULL with errno set. */
+static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg *m,
+				     const struct sipreply_status *st)
 {
 	const struct frame_info *fi = &m->fi;
 	struct sipreply_dest d;
@@ -95,4 +97,90 @@ nospace:
 	rte_pktmbuf_free(r);
 	errno = ENOSPC;
 	return NULL;
+}
+
+static void free_frames(struct rte_mbuf **f, int n)
+{
+	for (int i = 0; i < n; i++)
+		rte_pktmbuf_free(f[i]);
+}
+
+/* Split the frame r (L2 header of l2 bytes, then IP) into IP fragments of
+ * at most mtu bytes with rte_ip_frag, and give each the L2 header back.
+ * The fragmenters chain indirect mbufs onto a header mbuf; each fragment
+ * is made one segment again, since not every PMD sends chains.  Consumes
+ * r.  Returns the count or a negative errno. */
+static int fragment(struct rte_mempool *mp, struct rte_mbuf *r, uint32_t l2, uint8_t ip_version,
+		    uint16_t mtu, uint32_t ident, struct rte_mbuf *out[DP_REJECT_MAX_FRAMES])
+{
+	uint8_t l2hdr[RTE_PKTMBUF_HEADROOM];
+	uint16_t ip_mtu;
+	int n;
+
+	if (l2 > sizeof(l2hdr)) {
+		rte_pktmbuf_free(r);
+		return -EINVAL;
+	}
+	memcpy(l2hdr, rte_pktmbuf_mtod(r, void *), l2);
+	rte_pktmbuf_adj(r, (uint16_t)l2);
+	/* The fragmenters want fragment payloads that are multiples of 8. */
+	if (ip_version == 4) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(r, struct rte_ipv4_hdr *);
+		uint16_t hl = sizeof(*ip);
+
+		ip->packet_id = rte_cpu_to_be_16((uint16_t)ident);
+		ip_mtu = (uint16_t)(hl + ((mtu - hl) & ~7u));
+		n = rte_ipv4_fragment_packet(r, out, DP_REJECT_MAX_FRAMES, ip_mtu, mp, mp);
+	} else {
+		uint16_t hl = sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_ipv6_fragment_ext);
+
+		ip_mtu = (uint16_t)(hl + ((mtu - hl) & ~7u));
+		n = rte_ipv6_fragment_packet(r, out, DP_REJECT_MAX_FRAMES, ip_mtu, mp, mp);
+	}
+	rte_pktmbuf_free(r); /* the fragments hold their own references */
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct rte_mbuf *f = out[i];
+		uint8_t *p;
+
+		if (rte_pktmbuf_linearize(f) < 0 || (p = (uint8_t *)rte_pktmbuf_prepend(f, (uint16_t)l2)) == NULL) {
+			free_frames(out, n);
+			return -ENOSPC;
+		}
+		memcpy(p, l2hdr, l2);
+		if (ip_version == 4) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + l2);
+
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		} else {
+			/* rte_ipv6_fragment_packet leaves the identification 0;
+			 * RFC 8200 4.5 wants one per datagram. */
+			struct rte_ipv6_fragment_ext *fh =
+				(struct rte_ipv6_fragment_ext *)(p + l2 + sizeof(struct rte_ipv6_hdr));
+
+			fh->id = rte_cpu_to_be_32(ident);
+		}
+	}
+	return n;
+}
+
+int dp_reject_build(struct rte_mempool *mp, const struct dp_msg *m,
+		    const struct sipreply_status *st, uint16_t mtu, uint32_t ident,
+		    struct rte_mbuf *out[DP_REJECT_MAX_FRAMES])
+{
+	struct rte_mbuf *r;
+	uint32_t l2 = m->fi.l3_offset;
+
+	if (mtu < DP_REJECT_MIN_MTU)
+		return -EINVAL;
+	r = reject_frame(mp, m, st);
+	if (r == NULL)
+		return -errno;
+	if (r->pkt_len - l2 <= mtu) {
+		out[0] = r;
+		return 1;
+	}
+	return fragment(mp, r, l2, m->fi.ip_version, mtu, ident, out);
 }

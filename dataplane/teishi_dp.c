@@ -103,7 +103,7 @@ static const char *const app_counter_names[A__COUNT] = {
  * timer runs out or the worker finds nothing to receive.  Room: a partial
  * burst left over plus one pipeline result (forwards and rejects). */
 struct txq {
-	struct rte_mbuf *pkts[DP_BURST_MAX + DP_OUT_MAX + DP_BURST_MAX];
+	struct rte_mbuf *pkts[DP_BURST_MAX + DP_OUT_MAX + DP_BURST_MAX * DP_REJECT_MAX_FRAMES];
 	uint16_t n;
 };
 
@@ -117,6 +117,7 @@ struct worker {
 	/* Event times: CLOCK_REALTIME at anchor_tsc, plus TSC ticks. */
 	uint64_t anchor_ns, anchor_tsc;
 	uint64_t ns_mult; /* ns per TSC tick << 32 */
+	uint32_t frag_ident; /* identification of the next fragmented reject */
 	uint64_t c[A__COUNT];
 } __rte_cache_aligned;
 
@@ -126,6 +127,7 @@ static struct {
 	unsigned n_ports;
 	uint16_t peer[RTE_MAX_ETHPORTS];
 	uint8_t port_idx[RTE_MAX_ETHPORTS]; /* index in ports[] */
+	uint16_t mtu[MAX_PORTS];            /* by index in ports[]: rejects larger are fragmented */
 	struct worker *workers;
 	unsigned n_workers;
 	struct rte_mempool *pool;
@@ -278,12 +280,17 @@ static void dispatch(struct worker *w, uint16_t rx_port, struct dp_burst_out *ou
 		action = app.cfg.action[side];
 		w->c[side == VERDICT_SIDE_CALLING ? A_BLOCK_CALLING : A_BLOCK_CALLED]++;
 		if (action == DP_SIDE_REJECT) {
-			struct rte_mbuf *r = dp_reject_build(app.pool, m, &app.status[side]);
+			struct rte_mbuf *r[DP_REJECT_MAX_FRAMES];
+			int nr = dp_reject_build(app.pool, m, &app.status[side],
+						 app.mtu[app.port_idx[in]], w->frag_ident, r);
 
-			if (r != NULL) {
+			if (nr > 0) {
 				struct txq *q = &txq[app.port_idx[in]];
 
-				q->pkts[q->n++] = r;
+				if (nr > 1) /* distinct across workers, so never reused in flight */
+					w->frag_ident += app.n_workers;
+				for (int k = 0; k < nr; k++)
+					q->pkts[q->n++] = r[k];
 				w->c[A_REJECT_SENT]++;
 			} else {
 				w->c[A_REJECT_FAIL]++;
@@ -692,6 +699,13 @@ static int port_init(uint16_t port, uint16_t nq)
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc < 0)
 		return rc;
+	rc = rte_eth_dev_get_mtu(port, &app.mtu[app.port_idx[port]]);
+	if (rc < 0)
+		return rc;
+	if (app.mtu[app.port_idx[port]] < DP_REJECT_MIN_MTU)
+		fprintf(stderr, "teishi-dp: port %u: MTU %u is below %u: no rejects can be sent there "
+			"(counted as reject_failures)\n", port, app.mtu[app.port_idx[port]],
+			DP_REJECT_MIN_MTU);
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
 	if (rc < 0)
 		return rc;
@@ -879,6 +893,7 @@ static int setup(void)
 		int socket = (int)rte_lcore_to_socket_id(w->lcore);
 
 		w->queue = (uint16_t)i;
+		w->frag_ident = i;
 		snprintf(name, sizeof(name), "teishi_w%u", i);
 		w->dw = dp_worker_create(name, &app.cfg.pipe, app.trie, rte_get_tsc_hz(), socket);
 		if (w->dw == NULL) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Hand-made teishi-dp cases on net_pcap vdevs: fragmented INVITEs (in and
 out of order, IPv4 and IPv6), VLAN and QinQ, IPv6 with rport/received, an
-allowed fragmented INVITE forwarded as its original fragments, incomplete
+allowed fragmented INVITE forwarded as its original fragments, rejects
+larger than the MTU sent as IP fragments (IPv4 and IPv6), incomplete
 fragments under both policies, and overlapping or conflicting fragments
 dropped whole."""
 import collections
@@ -20,12 +21,14 @@ FREE = "0399990000"          # not on the list
 
 
 def invite(call_id, to=FREE, frm="0455551234", via="SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKa1;rport",
-           body_len=0):
+           body_len=0, extra_vias=0):
     body = ("v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\n" + "a=x-pad:" + "p" * body_len + "\r\n") \
         if body_len else ""
     msg = (f"INVITE sip:{to}@example.jp;user=phone SIP/2.0\r\n"
            f"Via: {via}\r\n"
            f"v: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKb2\r\n"
+           + "".join(f"Via: SIP/2.0/UDP proxy{i}.core.carrier-b.example:5060;branch=z9hG4bK{i:04d}"
+                     f"{'x' * 90};received=198.51.100.{i}\r\n" for i in range(extra_vias)) +
            f"Max-Forwards: 70\r\n"
            f"From: \"Caller\" <sip:{frm}@example.jp>;tag=ft{call_id}\r\n"
            f"To: <sip:{to}@example.jp>\r\n"
@@ -59,8 +62,8 @@ def l2(vlans=(), v6=False):
 
 
 class Case:
-    def __init__(self, name, frames, code=None):
-        self.name, self.frames, self.code = name, frames, code
+    def __init__(self, name, frames, code=None, reject_frags=1):
+        self.name, self.frames, self.code, self.reject_frags = name, frames, code, reject_frags
 
 
 def cases():
@@ -89,6 +92,15 @@ def cases():
     f = netpkt.udp4_frames(l2(), "192.0.2.14", "198.51.100.1", 5060, 5060,
                            invite("frag4-allowed", body_len=1400), frag=512, ident=0x103)
     c.append(Case("IPv4 fragmented, allowed", f[::-1]))
+    # Headers alone over the MTU: the reject copies every Via, so it must
+    # leave as IP fragments of at most 1500 bytes.
+    f = netpkt.udp4_frames(l2((100,)), "192.0.2.15", "198.51.100.1", 5060, 5060,
+                           invite("big-reject4", to=LISTED, extra_vias=8), frag=1480, ident=0x104)
+    c.append(Case("IPv4, 10 Vias: reject fragmented", f, 404, reject_frags=2))
+    f = udp6_frames(l2(v6=True), "2001:db8::30", "2001:db8::1", 5060, 5060,
+                    invite("big-reject6", frm=LISTED, via="SIP/2.0/UDP [2001:db8::30];branch=z9hG4bK7;rport",
+                           extra_vias=8), frag=1448)
+    c.append(Case("IPv6, 10 Vias: reject fragmented", f, 608, reject_frags=2))
     return c
 
 
@@ -111,10 +123,18 @@ def main():
         if collections.Counter(r.tx[1]) != want_fwd:
             fail(f"forwarded {len(r.tx[1])} frames, wanted the {sum(want_fwd.values())} "
                  "original fragments of the allowed INVITE")
-        rejects = {}
+        rejects, frags = {}, collections.defaultdict(list)
         for raw in r.tx[0]:
-            _, h, _ = netpkt.sip_headers(netpkt.parse(raw).payload)
+            p = netpkt.parse(raw)
+            if p.frag_key is not None:
+                frags[p.frag_key].append(raw)
+                continue
+            _, h, _ = netpkt.sip_headers(p.payload)
             rejects[netpkt.hdr(h, "call-id")[0]] = raw
+        for key, raws in frags.items():
+            whole = netpkt.parse(netpkt.defragment(raws, 1500))
+            _, h, _ = netpkt.sip_headers(whole.payload)
+            rejects[netpkt.hdr(h, "call-id")[0]] = raws
         for c in cs:
             if c.code is None:
                 continue
@@ -123,13 +143,17 @@ def main():
             if cid not in rejects:
                 fail(f"{c.name}: no reject")
                 continue
+            got = len(rejects[cid]) if isinstance(rejects[cid], list) else 1
+            if got != c.reject_frags:
+                fail(f"{c.name}: reject in {got} frame(s), wanted {c.reject_frags}")
             try:
                 sipcheck.check_reject([netpkt.parse(x) for x in c.frames], rejects[cid], c.code)
             except AssertionError as e:
                 fail(f"{c.name}: {e}")
         print(f"{len(cs)} cases: {len(r.tx[1])} frames forwarded, {len(r.tx[0])} rejects checked")
-        if len(r.tx[0]) != sum(1 for c in cs if c.code):
-            fail(f"{len(r.tx[0])} rejects, wanted {sum(1 for c in cs if c.code)}")
+        want = sum(c.reject_frags for c in cs if c.code)
+        if len(r.tx[0]) != want:
+            fail(f"{len(r.tx[0])} frames sent back, wanted {want} (rejects and their fragments)")
 
         # Incomplete: the last fragment never comes.
         inc = netpkt.udp4_frames(l2(), "192.0.2.30", "198.51.100.1", 5060, 5060,

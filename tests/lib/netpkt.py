@@ -129,6 +129,37 @@ def reassemble(frags):
     return bytes(buf)
 
 
+def defragment(raws, mtu):
+    """The one frame equivalent to the IP fragments raws (any order): same
+    L2, a plain IP header, the reassembled L4 bytes.  Raises AssertionError
+    naming what is wrong: fragments of different datagrams, L2 headers or
+    IP versions, an IPv4 header checksum, an IP packet over mtu, a hole,
+    an overlap, or no last fragment."""
+    fs = [parse(r) for r in raws]
+    f0 = fs[0]
+    assert all(f.frag_key is not None for f in fs), "not all frames are fragments"
+    assert len({f.frag_key for f in fs}) == 1, "fragments of different datagrams"
+    assert all(f.l2 == f0.l2 for f in fs), "fragments with different L2 headers"
+    for f, r in zip(fs, raws):
+        assert len(r) - len(f.l2) <= mtu, f"fragment of {len(r) - len(f.l2)} IP bytes, MTU {mtu}"
+        assert ip4_header_ok(f), "bad IPv4 header checksum on a fragment"
+    end = 0
+    for f in sorted(fs, key=lambda x: x.frag_offset):
+        assert f.frag_offset == end, f"fragment at {f.frag_offset}, wanted {end} (hole or overlap)"
+        end += len(f.frag_data)
+        assert f.frag_more or end == sum(len(x.frag_data) for x in fs), "no last fragment"
+    assert not max(fs, key=lambda x: x.frag_offset).frag_more, "no last fragment"
+    l4 = reassemble(fs)
+    if f0.ip_version == 4:
+        h = struct.pack("!BBHHHBBH4s4s", 0x45, f0.ip_header[1], 20 + len(l4), 0, 0, f0.ip_header[8],
+                        f0.proto, 0, f0.src, f0.dst)
+        h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    else:
+        h = struct.pack("!IHBB", struct.unpack("!I", f0.ip_header[:4])[0], len(l4), f0.proto,
+                        f0.ip_header[7]) + f0.src + f0.dst
+    return f0.l2 + h + l4
+
+
 def udp_checksum_ok(f):
     """Verify the UDP checksum of an unfragmented parsed frame."""
     udp = f.l4[:struct.unpack("!H", f.l4[4:6])[0]]

@@ -41,9 +41,14 @@ def request_sip(frames):
     return l4[8:ulen]
 
 
-def check_reject(req_frames, resp_raw, code):
+def check_reject(req_frames, resp_raw, code, mtu=1500):
     """Raise AssertionError naming what is wrong with resp_raw as the reject
-    (status code) of the request whose parsed frames are req_frames."""
+    (status code) of the request whose parsed frames are req_frames.
+    resp_raw is one frame, or a list of the IP fragments of one (each at
+    most mtu bytes of IP, checked by netpkt.defragment)."""
+    fragmented = isinstance(resp_raw, list)
+    if fragmented:
+        resp_raw = netpkt.defragment(resp_raw, mtu)
     req = req_frames[0]
     if req.frag_key is None:
         sport, dport = req.sport, req.dport
@@ -63,6 +68,8 @@ def check_reject(req_frames, resp_raw, code):
     ok(resp.l2[12:] == req.l2[12:], "VLAN tags / ethertype differ from the request")
     ok(resp.ip_version == req.ip_version and resp.proto == 17, "not UDP over the same IP version")
     ok(resp.frag_key is None, "reject is fragmented")
+    ok(fragmented or len(resp_raw) - len(resp.l2) <= mtu,
+       f"reject of {len(resp_raw) - len(resp.l2)} IP bytes in one frame, MTU {mtu}")
     ok(netpkt.ip4_header_ok(resp), "bad IPv4 header checksum")
     ok(netpkt.udp_checksum_ok(resp), "bad UDP checksum")
     addr, port = top_via_dest(netpkt.hdr(rh, "via")[0], req.src, sport, req.ip_version)
