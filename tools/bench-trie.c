@@ -42,14 +42,19 @@ static void usage(FILE *f)
 		"  exact entry and no prefix (checked against sorted reference arrays).\n"
 		"  rte_hash gets the same keys and finds only exact keys.\n"
 		"  Prints medians of R runs (default 5) per size and stream,\n"
-		"  then update latency: insert-to-visible with two unpinned readers at\n"
-		"  full speed (the RESULT's update_p99_us), the writer's commit time, and\n"
-		"  insert-to-visible with one reader pinned to another CPU than the writer;\n"
+		"  then update latency over %d inserts of new exact keys.  Visible: the\n"
+		"  first lookup by any reader that returns the new entry, timed from just\n"
+		"  before ntrie_insert(); each reader loops over a bulk burst of the 1%%-hit\n"
+		"  stream and one single lookup of the newest key, and the first to find\n"
+		"  it records the time.  Reported: p50/p99 with two unpinned readers (on\n"
+		"  the CPUs the process started with, not EAL's lcore 0; the RESULT's\n"
+		"  update_p99_us), the writer's commit time (the ntrie_insert call),\n"
+		"  and p50/p99 with one reader pinned to CPU 1 and the writer to CPU 0;\n"
 		"  then a RESULT line for the largest size.\n"
 		"  --entries N  one size (default: 1000000 and 10000000)\n"
 		"  --quick      tiny size (20000), for the smoke test\n"
 		"  --reps R     repetitions per measurement\n",
-		BURST, NQUERIES);
+		BURST, NQUERIES, UPDATES);
 }
 
 static double now(void)
@@ -233,49 +238,64 @@ static double rte_bulk(const struct rte_hash *hs, const uint64_t *q, unsigned n,
 	return n / t0;
 }
 
-/* ---- insert-to-visible latency with two readers ---- */
+/* ---- insert-to-visible latency ---- */
 
 struct upd {
 	struct ntrie *t;
 	const uint64_t *q;
-	uint64_t target;  /* key the watcher spins on; 0: none */
-	double seen_at;
-	int seen, stop;
-	uint64_t lookups[2];
+	uint64_t target;  /* the key just inserted; 0: none */
+	uint64_t seen_ns; /* when a reader first found target; 0: not yet */
+	int stop;
 };
 
-static void *watcher(void *arg)
+struct reader {
+	_Alignas(64) struct upd *u; /* a line each: no false sharing of lookups */
+	unsigned start; /* where in the stream its bursts begin */
+	uint64_t lookups;
+};
+
+static uint64_t now_ns(void)
 {
-	struct upd *u = arg;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A reader: bulk bursts of the stream at full speed, and between two
+ * bursts one single lookup of the key the writer is waiting on.  The first
+ * reader to find it records the time (a CAS from 0, so a later finder
+ * cannot overwrite it). */
+static void *reader(void *arg)
+{
+	struct reader *rd = arg;
+	struct upd *u = rd->u;
 	struct ntrie_match m[BURST], one;
-	unsigned i = 0;
+	unsigned i = rd->start;
+	uint64_t n = 0;
 
 	while (!__atomic_load_n(&u->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t tk = __atomic_load_n(&u->target, __ATOMIC_ACQUIRE);
-		if (tk && !__atomic_load_n(&u->seen, __ATOMIC_ACQUIRE) && ntrie_lookup(u->t, tk, &one)) {
-			u->seen_at = now();
-			__atomic_store_n(&u->seen, 1, __ATOMIC_RELEASE);
+		if (tk && !__atomic_load_n(&u->seen_ns, __ATOMIC_RELAXED)) {
+			if (ntrie_lookup(u->t, tk, &one)) {
+				uint64_t zero = 0, t = now_ns();
+				__atomic_compare_exchange_n(&u->seen_ns, &zero, t, false,
+							    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+			}
+			n++;
 		}
 		ntrie_lookup_bulk(u->t, u->q + i, BURST, m);
 		i = (i + BURST) & (NQUERIES - 1);
-		u->lookups[0] += BURST + 1;
+		n += BURST;
+		__atomic_store_n(&rd->lookups, n, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
 
-static void *loader(void *arg)
-{
-	struct upd *u = arg;
-	struct ntrie_match m[BURST];
-	unsigned i = NQUERIES / 2;
-
-	while (!__atomic_load_n(&u->stop, __ATOMIC_ACQUIRE)) {
-		ntrie_lookup_bulk(u->t, u->q + i, BURST, m);
-		i = (i + BURST) & (NQUERIES - 1);
-		u->lookups[1] += BURST;
-	}
-	return NULL;
-}
+/* The CPUs the process was started with: rte_eal_init() pins the main
+ * thread (and so every thread it creates) to lcore 0, which would put the
+ * writer and both readers on one CPU. */
+static cpu_set_t start_cpus;
 
 static int pin(pthread_t th, int cpu)
 {
@@ -286,58 +306,70 @@ static int pin(pthread_t th, int cpu)
 	return pthread_setaffinity_np(th, sizeof(set), &set);
 }
 
-/* Insert-to-visible: readers run at full speed while the writer inserts
- * UPDATES new keys one at a time; the watcher spins on the newest key.
- * pinned: one reader (the watcher) on CPU 1, the writer on CPU 0;
- * otherwise watcher and a loader, unpinned (3 threads on 2 cores). */
-static void update_latency(struct ntrie *t, const uint64_t *q, bool pinned, double *p50,
-			   double *p99, double *w50, double *w99)
+/* Insert-to-visible: nreaders readers (see reader()) run while the writer
+ * inserts UPDATES new keys one at a time.  Visible: the first lookup by
+ * any reader that returns the new entry; the latency is from just before
+ * ntrie_insert() to that lookup's return.  pinned (nreaders 1): the reader
+ * on CPU 1, the writer on CPU 0; otherwise all on the CPUs the process
+ * started with (not EAL's lcore 0).  *rate: lookups
+ * per second, all readers together, while it ran. */
+static void update_latency(struct ntrie *t, const uint64_t *q, int nreaders, bool pinned,
+			   double *p50, double *p99, double *w50, double *w99, double *rate)
 {
 	static double vis[UPDATES], wr[UPDATES];
 	struct upd u = { .t = t, .q = q };
+	struct reader rd[2];
 	pthread_t th[2];
 	struct timespec nap = { 0, 20000 };
 	cpu_set_t all;
+	uint64_t lk0 = 0, lk1 = 0;
+	double r0, r1;
 	int n = 0;
 
 	pthread_getaffinity_np(pthread_self(), sizeof(all), &all);
-	pthread_create(&th[0], NULL, watcher, &u);
-	if (pinned) {
-		if (pin(th[0], 1) || pin(pthread_self(), 0))
-			fprintf(stderr, "bench-trie: could not pin to CPUs 0 and 1\n");
-	} else {
-		pthread_create(&th[1], NULL, loader, &u);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(start_cpus), &start_cpus))
+		fprintf(stderr, "bench-trie: could not leave lcore 0's CPU\n");
+	for (int j = 0; j < nreaders; j++) {
+		rd[j] = (struct reader){ .u = &u, .start = j * (NQUERIES / 2) };
+		pthread_create(&th[j], NULL, reader, &rd[j]);
 	}
+	if (pinned && (pin(th[0], 1) || pin(pthread_self(), 0)))
+		fprintf(stderr, "bench-trie: could not pin to CPUs 0 and 1\n");
 	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	r0 = now();
+	for (int j = 0; j < nreaders; j++)
+		lk0 += __atomic_load_n(&rd[j].lookups, __ATOMIC_RELAXED);
 	for (int i = 0; i < UPDATES; i++) {
 		struct ntrie_match m;
-		uint64_t k = random_number();
-		double t0, t1;
+		uint64_t k = random_number(), t0, t1, seen;
 		if (ntrie_lookup(t, k, &m))
 			continue; /* must be a change */
-		__atomic_store_n(&u.seen, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&u.seen_ns, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&u.target, k, __ATOMIC_RELEASE);
-		t0 = now();
+		t0 = now_ns();
 		ntrie_insert(t, k, NTRIE_EXACT, NTRIE_VALUE(1, i));
-		t1 = now();
+		t1 = now_ns();
 		/* wait asleep: a spinning writer would take a reader's core */
-		while (!__atomic_load_n(&u.seen, __ATOMIC_ACQUIRE))
+		while (!(seen = __atomic_load_n(&u.seen_ns, __ATOMIC_ACQUIRE)))
 			nanosleep(&nap, NULL);
-		vis[n] = (u.seen_at - t0) * 1e6;
-		wr[n] = (t1 - t0) * 1e6;
+		vis[n] = (double)(seen - t0) / 1e3;
+		wr[n] = (double)(t1 - t0) / 1e3;
 		n++;
 		__atomic_store_n(&u.target, 0, __ATOMIC_RELEASE);
 		nanosleep(&nap, NULL);
 	}
+	r1 = now();
+	for (int j = 0; j < nreaders; j++)
+		lk1 += __atomic_load_n(&rd[j].lookups, __ATOMIC_RELAXED);
 	__atomic_store_n(&u.stop, 1, __ATOMIC_RELEASE);
-	pthread_join(th[0], NULL);
-	if (!pinned)
-		pthread_join(th[1], NULL);
+	for (int j = 0; j < nreaders; j++)
+		pthread_join(th[j], NULL);
 	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
 	*p50 = pct(vis, n, 0.5);
 	*p99 = pct(vis, n, 0.99);
 	*w50 = pct(wr, n, 0.5);
 	*w99 = pct(wr, n, 0.99);
+	*rate = (double)(lk1 - lk0) / (r1 - r0);
 }
 
 struct result {
@@ -498,18 +530,20 @@ static int run_size(size_t n, int reps, struct result *res)
 		}
 	}
 
-	double p50, p99, w50, w99, q50, q99, x50, x99, c0;
-	update_latency(t, st[1].q, false, &p50, &p99, &w50, &w99);
-	update_latency(t, st[1].q, true, &q50, &q99, &x50, &x99);
-	printf("  update (%d inserts each):\n", UPDATES);
-	printf("    insert-to-visible, 2 readers at full speed, unpinned (3 busy threads on "
-	       "%ld CPUs: the tail is the scheduler's): p50 %.2f us p99 %.2f us\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), p50, p99);
+	double p50, p99, w50, w99, q50, q99, x50, x99, c0, rate2, rate1;
+	update_latency(t, st[1].q, 2, false, &p50, &p99, &w50, &w99, &rate2);
+	update_latency(t, st[1].q, 1, true, &q50, &q99, &x50, &x99, &rate1);
+	printf("  update (%d inserts each; visible = the first lookup by any reader that "
+	       "returns the new entry, timed from just before ntrie_insert()):\n", UPDATES);
+	printf("    insert-to-visible, 2 unpinned readers, each a bulk%d burst of the 1%%-hit "
+	       "stream then one lookup of the new key, in a loop (%.1f M lookups/s together; "
+	       "writer asleep between inserts; %d CPUs): p50 %.2f us p99 %.2f us\n",
+	       BURST, rate2 / 1e6, CPU_COUNT(&start_cpus), p50, p99);
 	printf("    writer commit (the ntrie_insert call, same run): p50 %.2f us p99 %.2f us\n",
 	       w50, w99);
-	printf("    insert-to-visible, 1 reader pinned to CPU 1, writer on CPU 0: p50 %.2f us "
-	       "p99 %.2f us (commit p50 %.2f us p99 %.2f us)\n",
-	       q50, q99, x50, x99);
+	printf("    insert-to-visible, 1 reader pinned to CPU 1 (%.1f M lookups/s), writer on "
+	       "CPU 0: p50 %.2f us p99 %.2f us (commit p50 %.2f us p99 %.2f us)\n",
+	       rate1 / 1e6, q50, q99, x50, x99);
 	c0 = now();
 	ntrie_compact(t);
 	printf("  compaction of the delta into the base (not in the latency above): %.3f s\n",
@@ -576,6 +610,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	sched_getaffinity(0, sizeof(start_cpus), &start_cpus);
 	/* rte_hash needs ~40 B/entry plus its free-slot ring; --no-huge so
 	 * that any size runs, with MADV_HUGEPAGE on the heap like ntrie's. */
 	snprintf(mem, sizeof(mem), "%zu", sizes[nsizes - 1] * 64 / 1000000 + 256);
