@@ -701,6 +701,96 @@ static void test_sip_request_line_tolerance(void **state)
 	assert_int_equal(scan("INVITE sip:0312345678@x SIP/3.0\r\n" TO1 FROM1 TAIL, &m), -EBADMSG);
 }
 
+/* A URI is read from bitmaps when it is shorter than 64 bytes and by
+ * searches when it is longer: the same URI padded through that length,
+ * with user and URI parameters and escapes, must read the same. */
+static void test_sip_uri_read_alike_at_every_length(void **state)
+{
+	char host[128], msg[1024];
+	struct sip_msg m;
+
+	(void)state;
+	for (size_t pad = 0; pad < 70; pad++) {
+		size_t ulen;
+
+		memset(host, 'h', pad);
+		host[pad] = 0;
+		snprintf(msg, sizeof(msg),
+			 "INVITE sip:%%30312345678;npdi;phone-context=+81@x%s;user=phone SIP/2.0\r\n"
+			 "To: <sip:0312345678;rn=+8131234@x%s;user=phone;phone-context=+81?h=v>\r\n"
+			 "From: <tel:03-1234-5678;isub=7;phone-context=+81%s>;tag=1\r\n" TAIL,
+			 host, host, host);
+		assert_int_equal(scan(msg, &m), 0);
+		assert_int_equal(m.n_uris, 3);
+		ulen = strlen("sip:%30312345678;npdi;phone-context=+81@x;user=phone") + pad;
+		assert_int_equal(m.uris[0].uri.len, ulen);
+		assert_view(m.uris[0].user, "%30312345678;npdi;phone-context=+81");
+		assert_view(m.uris[0].phone_context, "+81");
+		assert_int_equal(m.uris[0].flags, SIP_URI_USER_PHONE | SIP_URI_ESCAPED);
+		assert_text(&m.uris[0], "0312345678");
+		assert_view(m.uris[1].user, "0312345678;rn=+8131234");
+		assert_view(m.uris[1].phone_context, "+81");
+		assert_int_equal(m.uris[1].flags, SIP_URI_USER_PHONE);
+		assert_int_equal(m.uris[2].scheme, SIP_SCHEME_TEL);
+		assert_view(m.uris[2].user, "03-1234-5678");
+		assert_int_equal(m.uris[2].phone_context.len, 3 + pad);
+		assert_memory_equal(m.uris[2].phone_context.p, "+81", 3);
+		assert_int_equal(m.uris[2].flags, 0);
+		free_held(NULL);
+	}
+}
+
+/* LWS around URI parameter names and values is trimmed, as without it. */
+static void test_sip_lws_inside_uri_parameters_trimmed(void **state)
+{
+	struct sip_msg m;
+	const char *msg = RLINE "To: < sip:0311112222@x ; user = phone ;phone-context= +81 >\r\n"
+			  "From: <sip:0322223333@x;user=phone;phone-context=+81>;tag=1\r\n" TAIL;
+
+	(void)state;
+	assert_int_equal(scan(msg, &m), 0);
+	assert_view(m.uris[1].uri, "sip:0311112222@x ; user = phone ;phone-context= +81");
+	assert_int_equal(m.uris[1].flags, SIP_URI_USER_PHONE);
+	assert_view(m.uris[1].phone_context, "+81");
+	assert_int_equal(m.uris[2].flags, SIP_URI_USER_PHONE);
+	assert_view(m.uris[2].phone_context, "+81");
+}
+
+/* Header names of 32 bytes and more, and lines of 64 bytes and more, are
+ * past what the scanner tests in one go: they are still read right. */
+static void test_sip_long_header_names_and_lines(void **state)
+{
+	struct sip_msg m;
+	const char *msg = RLINE "X-A-Header-Name-Longer-Than-Thirty-Two-Bytes: <sip:0399990001@x>\r\n"
+			  "To: \"a display name long enough to push the URI past sixty-four bytes\" "
+			  "<sip:0311112222@a-rather-long-host-name.example.jp;user=phone>\r\n"
+			  FROM1 TAIL;
+
+	(void)state;
+	assert_int_equal(scan(msg, &m), 0);
+	assert_int_equal(m.n_uris, 3);
+	assert_uri(&m, 1, SIP_HDR_TO, "sip:0311112222@a-rather-long-host-name.example.jp;user=phone",
+		   "0311112222");
+	assert_int_equal(m.uris[1].flags, SIP_URI_USER_PHONE);
+}
+
+/* Entries, quoted strings and parameters in the last bytes of the buffer,
+ * with no body: every search there ends at the buffer's end. */
+static void test_sip_list_header_at_buffer_end(void **state)
+{
+	struct sip_msg m;
+	const char *msg = RLINE TO1 FROM1 "Call-ID: c\r\nCSeq: 1 INVITE\r\n" VIA1
+			  "P-Asserted-Identity: \"a\\\"b\" <tel:1>;x=\"y\",sip:2@h;p\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(scan(msg, &m), 0);
+	assert_int_equal(m.n_uris, 5);
+	assert_uri(&m, 3, SIP_HDR_PAI, "tel:1", "1");
+	assert_uri(&m, 4, SIP_HDR_PAI, "sip:2@h", "2");
+	assert_int_equal(m.header_len, strlen(msg));
+	assert_false(m.flags & (SIP_F_HAS_BODY | SIP_F_BAD_ENTRY));
+}
+
 static void test_sip_names(void **state)
 {
 	(void)state;
@@ -1163,6 +1253,10 @@ int main(void)
 		T(test_sip_uri_table_full),
 		T(test_sip_via_table_full),
 		T(test_sip_request_line_tolerance),
+		T(test_sip_uri_read_alike_at_every_length),
+		T(test_sip_lws_inside_uri_parameters_trimmed),
+		T(test_sip_long_header_names_and_lines),
+		T(test_sip_list_header_at_buffer_end),
 		T(test_sip_names),
 		T(test_sip_rfc4475_every_file_has_defined_result),
 		T(test_sip_rfc4475_numbers_and_call_ids),
