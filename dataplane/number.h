@@ -63,6 +63,18 @@ struct num {
 int num_parse(const char *s, size_t len, const char *phone_context, size_t ctx_len,
 	      struct num *out, char *err, size_t errlen);
 
+/* num_parse() of the number in a SIP or tel URI user part without %HH
+ * escapes: the text s[0..n), where n is the offset of the first ';' in
+ * s[0..len) (len when there is none; user parameters follow it).  n is
+ * stored in *text_len, also when the number does not parse.  The ';' is
+ * found in the same pass that reads the digits.  When bcd is not NULL it
+ * receives the digits of the number packed 4 bits each, the first in bits
+ * 63-60, the bits after the last one 0 (0 on error): ntrie_key()'s
+ * packing without the length.  Returns, and fills out and err, exactly as
+ * num_parse(s, n, ...); -EINVAL also when out or text_len is NULL. */
+int num_parse_user(const char *s, size_t len, const char *phone_context, size_t ctx_len,
+		   struct num *out, size_t *text_len, uint64_t *bcd, char *err, size_t errlen);
+
 /* Emergency service codes (110, 118, 119) in canonical form. */
 int num_is_emergency(const struct num *n);
 

@@ -98,16 +98,45 @@ enum verdict_side verdict_hdr_side(enum sip_hdr h)
 	return h == SIP_HDR_RURI || h == SIP_HDR_TO ? VERDICT_SIDE_CALLED : VERDICT_SIDE_CALLING;
 }
 
-/* The number a URI carries, or -1 when its user part is not a number. */
-static int uri_number(const struct sip_uri *u, struct num *n)
+/* The number a URI carries and its trie key, or -1 when its user part is
+ * not a number: num_parse() of sip_uri_number_text().  That text is the
+ * user part up to its first ';' when no '%' comes before it, so such a
+ * user part is parsed where it lies (num_parse_user) instead of being
+ * copied, and the key is its packed digits and length.  A '%' makes that
+ * parse fail (it is no digit or separator): only then, or when the flag
+ * says there are escapes, or when the text is too long for
+ * sip_uri_number_text's buffer, is the user part decoded into a copy and
+ * parsed again. */
+static int uri_number(const struct sip_uri *u, struct num *n, uint64_t *key)
 {
+	const char *p = u->user.p;
 	char text[64];
-	int len = sip_uri_number_text(u, text, sizeof(text));
+	size_t len = u->user.len, tl;
+	uint64_t bcd;
+	int rc, tlen;
 
-	if (len <= 0)
+	if (len == 0 || p == NULL)
 		return -1;
-	if (num_parse(text, (size_t)len, u->phone_context.p, u->phone_context.len, n, NULL, 0) < 0)
+	if (!(u->flags & SIP_URI_ESCAPED)) {
+		rc = num_parse_user(p, len, u->phone_context.p, u->phone_context.len, n, &tl,
+				    &bcd, NULL, 0);
+		if (tl <= sizeof(text)) {
+			if (rc == 0) {
+				/* As ntrie_key(n->digits, n->len): 1 to 15
+				 * digits, packed the same way. */
+				*key = bcd | n->len;
+				return 0;
+			}
+			if (memchr(p, '%', tl) == NULL)
+				return -1;
+		}
+	}
+	tlen = sip_uri_number_text(u, text, sizeof(text));
+	if (tlen <= 0)
 		return -1;
+	if (num_parse(text, (size_t)tlen, u->phone_context.p, u->phone_context.len, n, NULL, 0) < 0)
+		return -1;
+	*key = ntrie_key(n->digits, n->len);
 	return 0;
 }
 
@@ -135,6 +164,9 @@ static int decide_without_lookup(int scan_rc, const struct sip_msg *msg, struct 
 static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *msg,
 			uint64_t *keys, uint8_t *uri_idx, struct num *nums)
 {
+	/* The first keys collected, for the duplicate test; 0 is never a
+	 * key.  seen[4] takes the writes once four are held. */
+	uint64_t seen[5] = { 0 };
 	int n = 0, dup;
 
 	for (unsigned i = 0; i < msg->n_uris; i++) {
@@ -145,25 +177,30 @@ static int collect_keys(const struct verdict_config *cfg, const struct sip_msg *
 
 		if (!checked && !called)
 			continue;
-		if (uri_number(u, num) < 0)
+		if (uri_number(u, num, &keys[n]) < 0)
 			continue;
-		if (called && num_is_emergency(num))
+		/* One test, not a branch on the side first: URIs of either
+		 * side come in no fixed order. */
+		if ((called & (num->cls == NUM_CLASS_SERVICE)) && num_is_emergency(num))
 			return -1;
 		if (!checked)
 			continue;
-		keys[n] = ntrie_key(num->digits, num->len);
 		if (keys[n] == 0)
 			continue;
 		/* The caller's number usually comes in From, PAI, PPI and
 		 * RPID alike, and the callee's in the Request-URI and To: a
 		 * key already collected is not looked up again.  Its first
-		 * URI is the one a match reports, as without this. */
-		dup = 0;
-		for (int k = 0; k < n; k++)
+		 * URI is the one a match reports, as without this.  Against
+		 * the first four keys the test is a fixed set of compares
+		 * and the count moves by its outcome, with no branch:
+		 * whether a number repeats differs from one URI to the next. */
+		dup = (keys[n] == seen[0]) | (keys[n] == seen[1]) | (keys[n] == seen[2]) |
+		      (keys[n] == seen[3]);
+		for (int k = 4; k < n; k++)
 			dup |= keys[k] == keys[n];
-		if (dup)
-			continue;
-		uri_idx[n++] = (uint8_t)i;
+		seen[n < 4 ? n : 4] = keys[n];
+		uri_idx[n] = (uint8_t)i;
+		n += !dup;
 	}
 	return n;
 }
@@ -184,12 +221,33 @@ static void record_match(const struct sip_msg *msg, unsigned uri, const struct n
 	v->number = *num;
 }
 
+/* One message: verdict_decide_bulk() for n = 1, without the batch
+ * bookkeeping (teishi-inspect and the tools decide message by message). */
 int verdict_decide(const struct verdict_config *cfg, const struct ntrie *t, int scan_rc,
 		   const struct sip_msg *msg, struct verdict *v)
 {
-	const struct sip_msg *msgs[1] = { msg };
+	uint64_t keys[SIP_MAX_URIS];
+	uint8_t uri_idx[SIP_MAX_URIS];
+	struct ntrie_match m[SIP_MAX_URIS];
+	struct num nums[SIP_MAX_URIS];
+	int k;
 
-	verdict_decide_bulk(cfg, t, &scan_rc, msgs, 1, v);
+	if (decide_without_lookup(scan_rc, msg, v))
+		return v->action;
+	k = collect_keys(cfg, msg, keys, uri_idx, nums);
+	if (k < 0) {
+		v->reason = VERDICT_R_EMERGENCY;
+		return v->action;
+	}
+	v->reason = VERDICT_R_NO_MATCH;
+	if (k == 0 || t == NULL || ntrie_lookup_bulk(t, keys, (unsigned)k, m) == 0)
+		return v->action;
+	for (int i = 0; i < k; i++) {
+		if (m[i].kind != 0) {
+			record_match(msg, uri_idx[i], &m[i], &nums[i], v);
+			break;
+		}
+	}
 	return v->action;
 }
 

@@ -339,6 +339,276 @@ static void test_number_phone_context(void **state)
 	assert_int_equal(num_parse("312345678", 9, "+81", 0, &n, err, sizeof(err)), -EINVAL);
 }
 
+/* num_parse() of s as parsed by the full parser alone: four blanks in
+ * front change nothing a number means (leading blanks are skipped, '+'
+ * included), but no text with more than three separators takes the fast
+ * path.  Returns num_parse()'s result for s. */
+static int parse_full_only(const char *s, size_t len, const char *ctx, struct num *n)
+{
+	char buf[128];
+
+	assert_true(len + 4 <= sizeof(buf));
+	memcpy(buf, "    ", 4);
+	memcpy(buf + 4, s, len);
+	return num_parse(buf, len + 4, ctx, ctx ? strlen(ctx) : 0, n, NULL, 0);
+}
+
+/* Every form of one number gives one answer, whichever parser reads it:
+ * the short usual forms take the fast path (16 bytes, 3 separators at
+ * most), the others (more separators, leading blanks, longer text, 010)
+ * the full one. */
+static void test_number_forms_of_one_number_agree(void **state)
+{
+	static const struct {
+		const char *in, *ctx;
+		unsigned flags;
+	} fixed[] = {
+		{ "0312345678", NULL, NUM_F_NATIONAL },
+		{ "03-1234-5678", NULL, NUM_F_NATIONAL },
+		{ "03.1234.5678", NULL, NUM_F_NATIONAL },
+		{ "(03)1234-5678", NULL, NUM_F_NATIONAL },
+		{ "03 1234\t5678", NULL, NUM_F_NATIONAL },
+		{ "0-3-1-2-3-4-5678", NULL, NUM_F_NATIONAL },
+		{ "  03-1234-5678", NULL, NUM_F_NATIONAL },
+		{ "(03) 1234 - 5678", NULL, NUM_F_NATIONAL },
+		{ "+81312345678", NULL, 0 },
+		{ "+81-3-1234-5678", NULL, 0 },
+		{ "+81.3.1234.5678", NULL, 0 },
+		{ "+81(0)312345678", NULL, 0 },
+		{ "+81(0)3-1234-5678", NULL, 0 },
+		{ "+81 (0)3 1234 5678", NULL, 0 },
+		{ " +81312345678", NULL, 0 },
+		{ "312345678", "+81", 0 },
+		{ "3-1234-5678", "+81", 0 },
+		{ "03-1234-5678", "+81", NUM_F_NATIONAL },
+		{ "03-1234-5678", "tokyo.example.jp", NUM_F_NATIONAL },
+		{ "03-1234-5678", " +81 ", NUM_F_NATIONAL },
+		{ "184-03-1234-5678", NULL, NUM_F_NATIONAL | NUM_F_184 },
+		{ "1840312345678", NULL, NUM_F_NATIONAL | NUM_F_184 },
+		{ "186 03 1234 5678", NULL, NUM_F_NATIONAL | NUM_F_186 },
+		{ "186-03-1234-5678;", "+81", NUM_F_NATIONAL | NUM_F_186 },
+		{ "00330312345678", NULL, NUM_F_NATIONAL | NUM_F_CARRIER_SEL },
+		{ "0033-03-1234-5678", NULL, NUM_F_NATIONAL | NUM_F_CARRIER_SEL },
+		{ "18400330312345678", NULL, NUM_F_NATIONAL | NUM_F_184 | NUM_F_CARRIER_SEL },
+		{ "0033-184-0312345678", NULL, NUM_F_NATIONAL | NUM_F_184 | NUM_F_CARRIER_SEL },
+	};
+	static const struct {
+		const char *in, *ctx, *digits;
+		enum num_class cls;
+		unsigned flags;
+	} others[] = {
+		{ "090-1234-5678", NULL, "819012345678", NUM_CLASS_MOBILE, NUM_F_NATIONAL },
+		{ "+81-90-1234-5678", NULL, "819012345678", NUM_CLASS_MOBILE, 0 },
+		{ "+81 90 1234 5678", NULL, "819012345678", NUM_CLASS_MOBILE, 0 },
+		{ "9012345678", "+81", "819012345678", NUM_CLASS_MOBILE, 0 },
+		{ "18609012345678", NULL, "819012345678", NUM_CLASS_MOBILE,
+		  NUM_F_NATIONAL | NUM_F_186 },
+		{ "050.4414.8396", NULL, "815044148396", NUM_CLASS_IP050, NUM_F_NATIONAL },
+		{ "+81.50.4414.8396", NULL, "815044148396", NUM_CLASS_IP050, 0 },
+		{ "+81-50-4414-8396", NULL, "815044148396", NUM_CLASS_IP050, 0 },
+		{ "+81-050-4414-8396", NULL, "815044148396", NUM_CLASS_IP050, 0 },
+		{ "020-1234-5678", NULL, "812012345678", NUM_CLASS_M2M, NUM_F_NATIONAL },
+		{ "0120-123-456", NULL, "81120123456", NUM_CLASS_FREEPHONE, NUM_F_NATIONAL },
+		{ "+81-120-123-456", NULL, "81120123456", NUM_CLASS_FREEPHONE, 0 },
+		{ "0800-123-4567", NULL, "818001234567", NUM_CLASS_FREEPHONE, NUM_F_NATIONAL },
+		{ "(0570)123-456", NULL, "81570123456", NUM_CLASS_FREEPHONE, NUM_F_NATIONAL },
+		{ "(0564)83-1706", NULL, "81564831706", NUM_CLASS_FIXED, NUM_F_NATIONAL },
+		{ "011-832-4356", NULL, "81118324356", NUM_CLASS_FIXED, NUM_F_NATIONAL },
+		{ "+14155551212", NULL, "14155551212", NUM_CLASS_FOREIGN, 0 },
+		{ "+1-415-555-1212", NULL, "14155551212", NUM_CLASS_FOREIGN, 0 },
+		{ "+1 (415) 555-1212", NULL, "14155551212", NUM_CLASS_FOREIGN, 0 },
+		{ "010-1-415-555-1212", NULL, "14155551212", NUM_CLASS_FOREIGN, 0 },
+		{ "4155551212", "+1", "14155551212", NUM_CLASS_FOREIGN, 0 },
+		{ "+442079460000", "+81", "442079460000", NUM_CLASS_FOREIGN, 0 },
+		{ "0312345678", " +1", "10312345678", NUM_CLASS_FOREIGN, 0 },
+		{ "312345678", "+811", NULL, NUM_CLASS_INVALID, 0 },
+	};
+	char err[NUM_ERR_MAX];
+	struct num n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		size_t len = strlen(fixed[i].in);
+
+		/* A trailing ';' is not part of num_parse's text. */
+		if (fixed[i].in[len - 1] == ';')
+			len--;
+		memset(&n, 0xa5, sizeof(n));
+		if (num_parse(fixed[i].in, len, fixed[i].ctx,
+			      fixed[i].ctx ? strlen(fixed[i].ctx) : 0, &n, err, sizeof(err)) != 0)
+			print_error("\"%s\": %s\n", fixed[i].in, err);
+		assert_string_equal(n.digits, "81312345678");
+		assert_int_equal(n.cls, NUM_CLASS_FIXED);
+		assert_int_equal(n.flags, fixed[i].flags);
+		assert_string_equal(n.carrier,
+				    fixed[i].flags & NUM_F_CARRIER_SEL ? "0033" : "");
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		struct num full;
+
+		if (others[i].digits != NULL) {
+			expect_num_ctx(others[i].in, others[i].ctx, others[i].digits,
+				       others[i].cls, others[i].flags);
+			continue;
+		}
+		/* An error, the same from either parser. */
+		assert_int_equal(num_parse(others[i].in, strlen(others[i].in), others[i].ctx,
+					   strlen(others[i].ctx), &n, NULL, 0), -EINVAL);
+		assert_int_equal(parse_full_only(others[i].in, strlen(others[i].in),
+						 others[i].ctx, &full), -EINVAL);
+		assert_memory_equal(&full, &n, sizeof(n));
+	}
+}
+
+/* What follows the digits in struct num is zeros, on either path, so that
+ * numbers compare as whole structs. */
+static void test_number_result_is_zeroed_past_the_digits(void **state)
+{
+	static const char *const in[] = {
+		"0312345678", "+14155551212", "0-3-1-2-3-4-5678", "110", "0033-0312345678",
+	};
+	char err[NUM_ERR_MAX];
+	struct num n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		memset(&n, 0xa5, sizeof(n));
+		assert_int_equal(num_parse(in[i], strlen(in[i]), NULL, 0, &n, err, sizeof(err)), 0);
+		for (size_t j = n.len; j < sizeof(n.digits); j++)
+			assert_int_equal(n.digits[j], 0);
+		if (!(n.flags & NUM_F_CARRIER_SEL))
+			for (size_t j = 0; j < sizeof(n.carrier); j++)
+				assert_int_equal(n.carrier[j], 0);
+		else
+			assert_int_equal(n.carrier[4], 0);
+	}
+}
+
+/* The digits packed as num_parse_user() gives them: 4 bits each, the first
+ * on top. */
+static uint64_t packed(const char *digits)
+{
+	uint64_t b = 0;
+
+	for (unsigned i = 0; digits[i] != '\0'; i++)
+		b |= (uint64_t)(digits[i] - '0') << (60 - 4 * i);
+	return b;
+}
+
+static void test_number_user_part_ends_at_first_semicolon(void **state)
+{
+	const char *u = "03-1234-5678;npdi;rn=+81312340000";
+	char err[NUM_ERR_MAX];
+	struct num n;
+	uint64_t bcd;
+	size_t tl;
+
+	(void)state;
+	assert_int_equal(num_parse_user(u, strlen(u), NULL, 0, &n, &tl, &bcd, err, sizeof(err)),
+			 0);
+	assert_string_equal(n.digits, "81312345678");
+	assert_int_equal(n.flags, NUM_F_NATIONAL);
+	assert_int_equal(tl, 12);
+	assert_true(bcd == 0x8131234567800000ull);
+	u = "9012345678;phone-context=+81";
+	assert_int_equal(num_parse_user(u, strlen(u), "+81", 3, &n, &tl, NULL, err, sizeof(err)),
+			 0);
+	assert_string_equal(n.digits, "819012345678");
+	assert_int_equal(tl, 10);
+	/* The error names the number, not the parameters after it. */
+	u = "03-1234-567;isub=1";
+	assert_int_equal(num_parse_user(u, strlen(u), NULL, 0, &n, &tl, &bcd, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "\"03-1234-567\": fixed-line number needs 10 digits, got 9");
+	assert_int_equal(tl, 11);
+	assert_true(bcd == 0);
+	assert_int_equal(num_parse_user(";npdi", 5, NULL, 0, &n, &tl, &bcd, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "\"\": no digits");
+	assert_int_equal(tl, 0);
+	/* Escapes are the caller's to decode. */
+	u = "%2B81312345678;npdi";
+	assert_int_equal(num_parse_user(u, strlen(u), NULL, 0, &n, &tl, &bcd, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "\"%2B81312345678\": unexpected \"%\" at character 1");
+	assert_int_equal(tl, 14);
+	/* Only len bytes are read: a ';' past them does not count. */
+	assert_int_equal(num_parse_user("0312345678;", 10, NULL, 0, &n, &tl, &bcd, NULL, 0), 0);
+	assert_int_equal(tl, 10);
+	assert_int_equal(num_parse_user("0312345678", 10, NULL, 0, NULL, &tl, &bcd, err,
+					sizeof(err)), -EINVAL);
+	assert_int_equal(num_parse_user("0312345678", 10, NULL, 0, &n, NULL, &bcd, err,
+					sizeof(err)), -EINVAL);
+	assert_int_equal(num_parse_user(NULL, 1, NULL, 0, &n, &tl, &bcd, err, sizeof(err)),
+			 -EINVAL);
+}
+
+/* num_parse_user(u) is num_parse() of u up to its first ';', field for
+ * field and error for error, with the digits packed alongside; and both
+ * agree with the full parser alone. */
+static void test_number_user_part_agrees_with_num_parse(void **state)
+{
+	static const char *const users[] = {
+		"0312345678", "03-1234-5678;npdi", "+81-50-4414-8396",
+		"+81-50-4414-8396;rn=+8150", "+815044148396;npdi;rn=+815044140000",
+		"070-7937-1648;phone-context=+81", "(0564)83-1706", "0564.83.1706",
+		"18605070837783", "1840033-03-1234-5678", "0033-184-03-1234-5678;x",
+		"+14155551212", "+1-415-555-1212;npdi", "0120-123-456", "0800-123-4567",
+		"0570-123-456", "020-1234-5678", "110", "118;phone-context=+81", "anonymous",
+		"", ";", "+", "+;x", "0312345678901234567;x", "+81 (0)3 1234 5678",
+		" 03-1234-5678", "03-1234-5678 ", "\t+81312345678", "+81312345678901",
+		"050-0123-4567", "010-1-212-555-1234", "03-1234-56789", "03-1234-567",
+		"0312345678;", "0312345678a;b", "03-1234-5678-", "--03-1234-5678--;",
+		"+81-3-1234-5678-;", "1234567890123456", "12345678901234567",
+		"+8112345678901234", "+81-3-1234-56789", "+81-3-1234-5678;", "+81-3-1234-5678x",
+		"0-3-1234-5678", "0-3-1-2345678", "+8+1312345678", "0312345678+",
+		"+81(0)312345678", "+810312345678", "+8100312345678", "00-33-0312345678",
+		"0033012345678", "1841", "1840", "18403", "184-090-1234-5678;a=b;c",
+		/* Local numbers for the phone-contexts below. */
+		"312345678", "9012345678;x", "50-4414-8396",
+		/* Digits and '+' after the ';', inside the first 16 bytes. */
+		"0312345678;rn=81", "+81312345678;9", "0312345678;rn=+81", "03-1234-5678;rn+",
+		"+81-50-4414-8396;", "+81-50-4414-839;6", "+8150441483;96", "0312345;678",
+	};
+	static const char *const ctxs[] = {
+		NULL, "+81", "+1", "example.jp", " +81", "+81 ", " +1", "+810", "+811", "+8x",
+		"+", "",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		for (size_t c = 0; c < sizeof(ctxs) / sizeof(ctxs[0]); c++) {
+			const char *u = users[i], *ctx = ctxs[c], *semi = strchr(u, ';');
+			size_t n = semi ? (size_t)(semi - u) : strlen(u), tl = 99;
+			size_t cl = ctx ? strlen(ctx) : 0;
+			char e1[NUM_ERR_MAX] = "", e2[NUM_ERR_MAX] = "";
+			struct num a, b;
+			uint64_t bcd = 1;
+			int r1, r2;
+
+			memset(&a, 0x5a, sizeof(a));
+			memset(&b, 0xa5, sizeof(b));
+			r1 = num_parse(u, n, ctx, cl, &a, e1, sizeof(e1));
+			r2 = num_parse_user(u, strlen(u), ctx, cl, &b, &tl, &bcd, e2, sizeof(e2));
+			if (r1 != r2 || strcmp(e1, e2) != 0)
+				print_error("\"%s\": num_parse %d [%s], num_parse_user %d [%s]\n",
+					    u, r1, e1, r2, e2);
+			assert_int_equal(r2, r1);
+			assert_memory_equal(&b, &a, sizeof(a));
+			assert_string_equal(e2, e1);
+			assert_int_equal(tl, n);
+			assert_true(bcd == (r1 == 0 ? packed(a.digits) : 0));
+			memset(&b, 0x3c, sizeof(b));
+			assert_int_equal(parse_full_only(u, n, ctx, &b), r1);
+			assert_memory_equal(&b, &a, sizeof(a));
+			/* The whole user part, ';' and all, for num_parse. */
+			r1 = num_parse(u, strlen(u), ctx, cl, &a, NULL, 0);
+			assert_int_equal(parse_full_only(u, strlen(u), ctx, &b), r1);
+			assert_memory_equal(&b, &a, sizeof(a));
+		}
+	}
+}
+
 static void test_number_rejects_bad_arguments(void **state)
 {
 	char err[NUM_ERR_MAX];
@@ -642,6 +912,10 @@ int main(void)
 		cmocka_unit_test(test_number_too_many_digits_is_erange),
 		cmocka_unit_test(test_number_error_text_escapes_and_truncates_input),
 		cmocka_unit_test(test_number_phone_context),
+		cmocka_unit_test(test_number_forms_of_one_number_agree),
+		cmocka_unit_test(test_number_result_is_zeroed_past_the_digits),
+		cmocka_unit_test(test_number_user_part_ends_at_first_semicolon),
+		cmocka_unit_test(test_number_user_part_agrees_with_num_parse),
 		cmocka_unit_test(test_number_rejects_bad_arguments),
 		cmocka_unit_test(test_number_class_names),
 		cmocka_unit_test(test_pattern_exact_number),

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -258,37 +259,183 @@ static void test_verdict_pai_flood_cannot_hide_from(void **state)
 	assert_string_equal(v.number.digits, LISTED_FIXED);
 }
 
-static void test_verdict_bulk_agrees_with_single(void **state)
+/* A user part without escapes is parsed where it lies, one with escapes is
+ * decoded first: the same numbers either way, up to the first ';', and a
+ * number text over 64 bytes is no number on either path. */
+static void test_verdict_escaped_and_parameterised_user_parts(void **state)
 {
-	static char bufs[4][4096];
-	const char *texts[4];
-	struct sip_msg msg[4];
-	const struct sip_msg *mp[4];
-	int rc[4];
+	static const struct {
+		const char *from;
+		int block;
+	} cases[] = {
+		{ "03-1234-5678;npdi;rn=+81312340000", 1 },
+		{ "%30%33-1234-5678", 1 },
+		{ "03%2D1234%2D5678;npdi", 1 },
+		{ "%2B81312345678", 1 },
+		{ "+81-3-1234-5678;isub=12", 1 },
+		{ "0312345678;", 1 },
+		{ "0312345678%3B", 0 },
+		{ "0312345678%3", 0 },
+		{ "03-1234-5679", 0 },
+		{ "anonymous", 0 },
+	};
 	struct verdict_config cfg;
-	struct verdict vb[4], vs;
+	struct verdict v;
 
 	(void)state;
 	verdict_config_default(&cfg);
-	texts[0] = strcpy(bufs[0], invite("0311112222", NULL, "0312345678", NULL));
-	texts[1] = strcpy(bufs[1], invite("0311112222", NULL, "0311113333", NULL));
-	texts[2] = strcpy(bufs[2], invite("110", NULL, "0312345678", NULL));
-	texts[3] = strcpy(bufs[3], invite("050-1234-5678", NULL, "0311113333", NULL));
-	for (int i = 0; i < 4; i++) {
-		rc[i] = sip_scan(texts[i], strlen(texts[i]), &msg[i]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int a = decide(&cfg, invite("0311112222", NULL, cases[i].from, NULL), &v);
+
+		if (a != (cases[i].block ? VERDICT_BLOCK : VERDICT_PASS))
+			print_error("From user \"%s\": %s\n", cases[i].from,
+				    a == VERDICT_BLOCK ? "blocked" : "passed");
+		assert_int_equal(a, cases[i].block ? VERDICT_BLOCK : VERDICT_PASS);
+		if (cases[i].block) {
+			assert_int_equal(v.hdr, SIP_HDR_FROM);
+			assert_string_equal(v.number.digits, LISTED_FIXED);
+		}
+	}
+	/* Number text of 64 bytes is read; of 65, as sip_uri_number_text()
+	 * cannot hold it, no number. */
+	for (size_t len = 64; len <= 65; len++) {
+		char user[80] = "03-1234-5678";
+
+		memset(user + 12, '-', len - 12);
+		user[len] = '\0';
+		strcat(user, ";npdi");
+		assert_int_equal(decide(&cfg, invite("0311112222", NULL, user, NULL), &v),
+				 len == 64 ? VERDICT_BLOCK : VERDICT_PASS);
+	}
+	/* A tel: URI local to +81. */
+	assert_int_equal(decide(&cfg,
+				invite("0311112222", NULL, "anonymous",
+				       "P-Asserted-Identity: <tel:3-1234-5678;phone-context=+81>\r\n"),
+				&v),
+			 VERDICT_BLOCK);
+	assert_int_equal(v.hdr, SIP_HDR_PAI);
+	assert_string_equal(v.number.digits, LISTED_FIXED);
+}
+
+/* A number already collected is not looked up again, beyond the first
+ * four distinct ones too; a match reports the first URI with its number. */
+static void test_verdict_repeated_number_reports_its_first_uri(void **state)
+{
+	struct verdict_config cfg;
+	struct verdict v;
+
+	(void)state;
+	verdict_config_default(&cfg);
+	/* URIs: 0 R-URI, 1 To, 2 From, 3-6 PAI, 7 Diversion, 8 History-Info. */
+	assert_int_equal(decide(&cfg,
+				invite("0311112222", NULL, "anonymous",
+				       "P-Asserted-Identity: <sip:0311110001@x>, <sip:0311110002@x>,"
+				       " <sip:0311110003@x>, <sip:0311110004@x>\r\n"
+				       "Diversion: <sip:0312345678@x>\r\n"
+				       "History-Info: <sip:03-1234-5678@x>;index=1\r\n"),
+				&v),
+			 VERDICT_BLOCK);
+	assert_int_equal(v.uri, 7);
+	assert_int_equal(v.hdr, SIP_HDR_DIVERSION);
+	/* The same number twice among the first four. */
+	assert_int_equal(decide(&cfg,
+				invite("0311112222", NULL, "+81-3-1234-5678",
+				       "P-Asserted-Identity: <sip:0312345678@x>\r\n"),
+				&v),
+			 VERDICT_BLOCK);
+	assert_int_equal(v.uri, 2);
+	assert_int_equal(v.hdr, SIP_HDR_FROM);
+}
+
+/* The escape flag only saves work: a '%' in a user part is decoded even
+ * when the flag is clear. */
+static void test_verdict_escape_is_decoded_whatever_the_flag(void **state)
+{
+	const char *m = invite("0311112222", NULL, "%30312345678;npdi", NULL);
+	struct verdict_config cfg;
+	struct sip_msg msg;
+	struct verdict v;
+
+	(void)state;
+	verdict_config_default(&cfg);
+	assert_int_equal(sip_scan(m, strlen(m), &msg), 0);
+	assert_int_equal(msg.uris[2].hdr, SIP_HDR_FROM);
+	msg.uris[2].flags &= (uint8_t)~SIP_URI_ESCAPED;
+	assert_int_equal(verdict_decide(&cfg, trie, 0, &msg, &v), VERDICT_BLOCK);
+	assert_int_equal(v.hdr, SIP_HDR_FROM);
+	assert_string_equal(v.number.digits, LISTED_FIXED);
+}
+
+/* 110 on the calling side exempts nothing. */
+static void test_verdict_emergency_caller_does_not_exempt(void **state)
+{
+	struct verdict_config cfg;
+	struct verdict v;
+
+	(void)state;
+	verdict_config_default(&cfg);
+	assert_int_equal(decide(&cfg, invite("03-1234-5678", NULL, "110", NULL), &v),
+			 VERDICT_BLOCK);
+	assert_int_equal(v.hdr, SIP_HDR_RURI);
+}
+
+static void test_verdict_bulk_agrees_with_single(void **state)
+{
+	/* More messages than one bulk batch (32), of every kind. */
+	enum { N = 40 };
+	static char bufs[N][4096];
+	static struct sip_msg msg[N];
+	const struct sip_msg *mp[N];
+	int rc[N];
+	struct verdict_config cfg;
+	struct verdict vb[N], vs;
+	unsigned blocked = 0;
+
+	(void)state;
+	verdict_config_default(&cfg);
+	for (int i = 0; i < N; i++) {
+		const char *t;
+
+		switch (i % 8) {
+		case 0: t = invite("0311112222", NULL, "0312345678", NULL); break;
+		case 1: t = invite("0311112222", NULL, "0311113333", NULL); break;
+		case 2: t = invite("110", NULL, "0312345678", NULL); break;
+		case 3: t = invite("050-1234-5678", NULL, "0311113333", NULL); break;
+		case 4: t = invite("0311112222", "abc", "0312345678", NULL); break;
+		case 5: t = invite("0311112222", NULL, "%30312345678", NULL); break;
+		case 6:
+			t = invite("0311112222", NULL, "anonymous",
+				   "P-Asserted-Identity: <tel:+81-6-4000-1234>\r\n");
+			break;
+		default: t = "SIP/2.0 200 OK\r\n\r\n"; break;
+		}
+		strcpy(bufs[i], t);
+		rc[i] = sip_scan(bufs[i], strlen(bufs[i]), &msg[i]);
 		mp[i] = &msg[i];
 	}
-	assert_int_equal(verdict_decide_bulk(&cfg, trie, rc, mp, 4, vb), 2);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < N; i++)
+		blocked += i % 8 == 0 || i % 8 == 3 || i % 8 == 5 || i % 8 == 6;
+	assert_int_equal(verdict_decide_bulk(&cfg, trie, rc, mp, N, vb), blocked);
+	for (int i = 0; i < N; i++) {
 		verdict_decide(&cfg, trie, rc[i], &msg[i], &vs);
 		assert_int_equal(vb[i].action, vs.action);
 		assert_int_equal(vb[i].reason, vs.reason);
+		assert_int_equal(vb[i].side, vs.side);
 		assert_int_equal(vb[i].hdr, vs.hdr);
+		assert_int_equal(vb[i].uri, vs.uri);
+		assert_memory_equal(&vb[i].number, &vs.number, sizeof(vs.number));
+		assert_int_equal(vb[i].match.value, vs.match.value);
+		assert_int_equal(vb[i].match.kind, vs.match.kind);
+		assert_int_equal(vb[i].match.len, vs.match.len);
 	}
 	assert_int_equal(vb[0].action, VERDICT_BLOCK);
 	assert_int_equal(vb[1].action, VERDICT_PASS);
 	assert_int_equal(vb[2].reason, VERDICT_R_EMERGENCY);
 	assert_int_equal(vb[3].hdr, SIP_HDR_RURI);
+	assert_int_equal(vb[4].reason, VERDICT_R_IN_DIALOG);
+	assert_int_equal(vb[37].hdr, SIP_HDR_FROM);
+	assert_int_equal(vb[38].hdr, SIP_HDR_PAI);
+	assert_int_equal(vb[39].reason, VERDICT_R_RESPONSE);
 }
 
 int main(void)
@@ -306,6 +453,10 @@ int main(void)
 		cmocka_unit_test(test_verdict_unchecked_header_is_ignored),
 		cmocka_unit_test(test_verdict_config_headers_names_bad_token),
 		cmocka_unit_test(test_verdict_pai_flood_cannot_hide_from),
+		cmocka_unit_test(test_verdict_escaped_and_parameterised_user_parts),
+		cmocka_unit_test(test_verdict_repeated_number_reports_its_first_uri),
+		cmocka_unit_test(test_verdict_escape_is_decoded_whatever_the_flag),
+		cmocka_unit_test(test_verdict_emergency_caller_does_not_exempt),
 		cmocka_unit_test(test_verdict_bulk_agrees_with_single),
 	};
 	return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
