@@ -1,98 +1,105 @@
-/* Number trie: a gate, an immutable compact base plus a small delta,
- * swapped by RCU.
- *
- * Gate.  Most lookups miss (suspended numbers are rare in real traffic),
- * so a blocked Bloom filter answers most misses from one cache line
- * before the base is touched: one 64-byte block per key, chosen by the
- * key's first H digits, H per 4-digit region (the region's shortest
- * prefix), so that prefix entries share the block of every key they cover
- * (details at gate_test).  It takes what is left of 7.75 bytes an entry
- * (8..16 bits an entry; ~9 at 1M, ~12 at 10M).  Measured false-positive
- * rates on the benchmark's random numbers at 1M: 4.2% at 9 bits, 2.3% at
- * 12, 1.3% at 16 (plus 1.2% that pass for prefixes, nearly all real
- * prefix hits); dense number blocks sharing a head fill their block more
- * than a per-key hash would.  Inserts set bits (so the delta is gated
- * too), deletes leave them, compaction builds a new gate.
- *   A bulk lookup tests the gate of all 32 keys first, so a key that
- *   fails it is answered earlier than the survivors resolved after it;
- *   a per-root change counter makes the burst run again without the gate
- *   when a change landed in between (readers see changes in key order).
+/* Number trie: an immutable compact base of one-cache-line buckets, a
+ * small delta in front of it, and a prefix filter; swapped by RCU.
  *
  * Key packing.  ntrie_key() stores digit i (0-based) as BCD in bits
  * 63-4i..60-4i, unused digit nibbles 0, the length in bits 3..0.  Keys
- * compared as uint64 sort lexicographically by digit string (a prefix
- * before its extensions), and the key of the first L digits of k is
- * (k & top-4L-bits) | L, so prefix keys cost a mask, not a division.
+ * compared as uint64 sort lexicographically by digit string, and the key
+ * of the first l digits of k is (k & pmask[l]) | l.
  *
- * Base.  Entries are grouped by (kind, digit length) into at most 30
- * tables.  In a table every number is its decimal value v < 10^len (SWAR
- * BCD to binary), mixed by a bijection of [0, 2^bits): xor-shift, then a
- * multiply by an odd constant, h = mix(v).  The top B bits of h pick a
- * bucket (B chosen for ~10 entries a bucket) and only the low r = bits - B
- * bits are stored (quotienting: the bucket number is the rest of the
- * number), as uint16, uint32 or uint64 per table, scanned with SSE2.
- * Buckets' bounds sit in a directory of 16-byte groups (a uint32 base and
- * 12 uint8 ends), 1.3 bytes a bucket, so that it stays in cache.  Each
- * entry's value is a uint16 index into a table of distinct values (orders
- * are few); above 65535 distinct values the base stores raw uint32 values.
- * mix is invertible, so keys are never stored: iteration rebuilds them.
- *   Hashing rather than ordering by value keeps buckets even whatever the
- *   plan's density (dense 050 blocks next to sparse foreign numbers).
- *   Per entry at 10M (fixed-line + 050): 4 bytes remainder, 2 value index,
- *   0.13 directory, 0.04 prefix filter: 6.3 bytes measured; the
- *   information-theoretic bound is ~1.5.  At 100M draws (88M unique, the
- *   050 space is only 10^8) the fixed-line remainders shrink to 16 bits:
- *   527 MB, 6.0 bytes an entry, measured.
- * Prefix entries live in tables per prefix length.  A miss must not probe
- * every prefix length, so a filter with one bit per prefix (32 bits of
- * filter per prefix) is tested first: for prefix lengths >= pf_head (the
- * longest length that leaves at most 1/32 of the prefixes shorter) the
- * 512-bit block is chosen by the key's first pf_head digits, so all
- * candidates of a key are tested in one cache line, fetched with the
- * directory; rarer shorter prefixes each pick their own block.  A block
- * per head (not one per length) keeps dense ranges (050) from saturating.
+ * Base.  Entries are grouped by (kind, digit length) into tables.  In a
+ * table a number is its decimal value v < 10^len (SWAR BCD to binary)
+ * mixed by a bijection of [0, 2^bits), h = mix(v).  A table is nl lines of
+ * 64 bytes; h's home line is ((h >> qs) * nl) >> qt, monotone in h, so a
+ * line holds a range of h and a slot stores only h's low rb bits
+ * (quotienting; keys are never stored, iteration inverts mix).  A line is
+ * a 32-bit header (slot count; a 28-bit filter, below), up to 15 16-bit
+ * lanes with each slot's low 16 remainder bits, compared with SSE2 or
+ * AVX-512, then the rest of the remainders and the values, bit-packed: a
+ * hit needs no other line.  Values are indexes into a table of distinct
+ * values (14 bits for the benchmark's 15000), raw uint32 above 65535 of
+ * them.  Lines are sized for 75% of their slots (at 10M, 13 slots of 35
+ * bits for the benchmark's 11-digit numbers, 12 of 37 for its 12-digit
+ * ones: 6.6 and 7.1 bytes an entry).  A full line passes entries on to the next NT_D = 3 lines
+ * (linear probing by lines, in home order, so every line from an entry's
+ * home to where it sits is full; rb covers the 4-line window); the ~0.1%
+ * that would go further sit in a sorted stash.  The header's filter has a
+ * bit (by the low remainder bits) for each key homed there that is
+ * displaced, stashed, or changed in the delta: a lookup looks further
+ * only when its bit is set (~1.2% of misses at 10M).
+ *   Hashing rather than ordering keeps lines even whatever the plan's
+ *   density (dense 050 blocks next to sparse foreign numbers).
  *
- * Lookup.  Single: gate block; if it passes, directory group, bucket scan, then (on a miss) the
- * filter line and only the prefix tables it names, longest first.  Bulk:
- * a staged pipeline over 32 keys like rte_hash_lookup_bulk: (G1) gate
- * block of every key, prefetched; (G2) gate test, and for each key that
- * passes (1) its bucket and filter block, prefetched; (2) bucket bounds,
- * prefetch the bucket; (3) scan, prefetch the value of a hit; (4) delta
- * and values, queue filter-positive misses; (P) the same three stages for
- * the longest candidate prefix of the queued keys.
+ * Prefix entries live in tables per prefix length.  So that a lookup
+ * probes them rarely, a prefix filter (a Bloom filter of 24 bits an
+ * entry, three bits in one 64-bit word each) is tested first.  All the
+ * prefixes a key may match share its word: the word is chosen by the key's
+ * first H digits, H the shortest prefix length in the key's region (its
+ * first NT_GR = 3 digits).  For the benchmark's 98K prefixes it is 300 KB,
+ * in cache; ~1.5% of the keys probe a prefix table for nothing.  A region
+ * that a prefix shorter than NT_GR covers, or given one shorter than H by
+ * the writer, probes every prefix length until the next compaction.
+ *
+ * Lookup.  Single: home line and prefix word fetched together; the line
+ * decides the exact part, the word the prefix lengths to probe.  Bulk, per
+ * burst of 32: (1) every key's h and home line, fetched; with AVX-512
+ * (checked at run time; NTRIE_ISA=scalar forces the portable path, for
+ * tests) eight keys at a time, then the prefix filter of all keys while
+ * the lines come; (2) with AVX-512 the header and lanes of eight lines at a
+ * time: most keys are decided there (no lane matches, no filter bit, no
+ * prefix candidate); the others, in key order, read the rest of what the
+ * writer changes (delta, line filter, and in the portable pass the prefix
+ * filter) and fetch the next line or a prefix table line if the base must
+ * say more; (3) those lookups finish in the base, which never changes.
+ *   The vector pass reads the prefix filter before the rest: the root's
+ *   change counter is read before the burst and after it, and a burst
+ *   that a change landed in is resolved again by the portable path, which
+ *   reads every changing state of a key at one point, in key order.
  *
  * Delta.  A single-writer open-addressing hash of (key, kind) -> value or
  * tombstone, inside the root object, with a bloom bitmap and a mask of the
- * (kind, length)s it holds, so lookups of keys it cannot hold skip it.  A
- * slot is written, then its key published with a release store; later
- * changes of a published slot are one atomic 64-bit store of (value,
- * kind, live).  Readers check the delta before the base.  When the delta
- * has used its capacity the writer folds base + delta into a new base
- * (ntrie_compact: enumerate, then the O(n) build), publishes a new root
- * with a release store and hands the old root and base to cfg.retire.
- * The insert that finds the delta full pays for the compaction; every
- * other insert or delete is a hash probe and a few stores.
+ * (kind, length)s it holds.  A slot is written, then its key published
+ * with a release store; later changes of a published slot are one atomic
+ * 64-bit store of (value, kind, live).  Then the writer sets the key's
+ * bit in its home line's filter (or the prefix filter; a region may get a
+ * head or turn slow), with a release store, and bumps the change counter.
+ * When the delta has used its capacity the writer folds base + delta into
+ * a new base (ntrie_compact: enumerate, then the O(n) build), publishes a
+ * new root with a release store and hands the old root and base to
+ * cfg.retire.  The insert that finds the delta full pays for the
+ * compaction; every other insert or delete is a hash probe and a few
+ * stores.
  *
- * Build: counting sort by (table, bucket) in two passes over the input,
- * then each bucket sorted by remainder (a later duplicate wins).  If a
- * directory group would exceed 255 entries (only adversarial keys can do
- * that) the build retries with twice the buckets.
+ * Build: counting sort by (table, home line) in two passes over the input,
+ * each line's group sorted by h (a later duplicate wins), then one sweep
+ * per table placing the groups in line order.  NTRIE_FILL=percent (for
+ * tests) sizes the lines for another fill: over 100 sends entries to the
+ * stash.
  *
  * Measured with tools/bench-trie (streams of exactly 50% and 1% hits,
  * exact or prefix, checked against a reference; this 2-core VM shared with
- * other work, so ratios swing by up to 30% between runs), at 10M entries:
- * bulk 12.5 M/s vs rte_hash 10.4 (1.20x) at 50% hits and 19.4 vs 18.6
- * (1.05x) at 1% hits; 7.86 B/entry (gate ~12 bits of it) vs 40.7; build
- * 2.0-2.7 s; compaction 2.4 s; writer commit p99 1.3 us; insert-to-visible
- * (the first lookup by either of two readers at full speed that returns
- * the new entry) p50 3.8 us, p99 19 us.  Without the gate the 50% stream was faster
- * and the 1% stream slower.
- *   The 2x throughput target is missed: a burst stalls on the gate line,
- *   then on the bucket, with little left to overlap.  What would close the
- *   gap: buckets of one cache line with no directory, values beside the
- *   remainders, and the gate's prefix word answering prefix hits.
+ * other work: ratios swing by 20% between runs; 6 runs at 10M entries):
+ * bulk 50% hits 1.83-2.51x rte_hash (median 2.3x, 31-43 M/s), 1% hits
+ * 1.32-1.70x (median 1.4x, 41-52 M/s); 7.06 bytes an entry (8.1 at 1M,
+ * where the 16384-update delta is 0.5 of it) vs rte_hash's 40.7; build
+ * 0.7-0.9 s; compaction 1.7 s; insert-to-visible p50 2.3 us, p99 17-45 us
+ * with two readers at full speed; writer commit p99 1.2 us.  Single
+ * lookups: 0.9-1.4x at 50% hits, 0.55-0.9x at 1% (one DRAM line each,
+ * where the old Bloom gate answered most misses from a smaller array).
+ * The portable bulk path: 1.2x and 0.6-0.75x.  The same runs of the previous
+ * design (a 12-bit/entry gate in front of variable-size buckets with a
+ * directory and separate values): 0.97x and 0.95x, 7.86 bytes an entry.
+ *   The 2x target is met at 50% hits and missed at 1%: a miss costs one
+ *   random DRAM line, and the burst's lines are the bound (its first pass
+ *   waits ~20 cycles a key for them: the machine's floor for random reads,
+ *   ~8 ns a line with 32 in flight); rte_hash reads two lines a miss but
+ *   does little else, so the ratio stays below 2 while our ~20 other
+ *   cycles a key cannot overlap the next burst's fetches.  2x would need
+ *   fewer than one DRAM line a miss: a Bloom gate of 4-6 bits an entry in
+ *   front of the lines (5-9 MB) measured 0.75-0.93x of this, as it did not
+ *   stay in this VM's cache and adds a dependent fetch to a burst.
  *
- * Readers: one acquire load of the root, then plain loads.  No locks.
+ * Readers: one acquire load of the root, then loads (acquire or relaxed;
+ * plain moves on x86).  No locks, no stores to shared memory.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -102,69 +109,79 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NT_AVX512 1
+#endif
 
 #include "ntrie.h"
 
-#define NT_NTAB 16 /* per kind, indexed by length 1..15 */
+#define NT_NTAB 16 /* per kind, indexed by length (0: the miss table) */
 #define NT_DEFAULT_DELTA 16384u
 #define NT_MAX_DELTA (1u << 24)
 #define NT_BURST 32
-#define NT_NO_POS UINT32_MAX
 #define NT_HUGE (2u << 20)
-#define NT_GR 4          /* digits that choose a key's region */
-#define NT_NREG 65536    /* 16^NT_GR: region indexed by raw BCD */
-#define NT_GATE_MIN 8    /* gate bits per entry, at least */
-#define NT_GATE_MAX 16   /* and at most */
-#define NT_BUDGET_X100 775 /* the gate takes what is left of 7.75 bytes an input entry */
-#define NT_GATE_SLOW 3u  /* gate_test: no gate for this key, take the slow path */
+#define NT_LINE 64       /* bytes in a line: a bucket is one cache line */
+#define NT_D 3           /* an entry lives at most NT_D lines after its home line */
+#define NT_FILL_X100 75  /* lines are sized for 75% of their slots */
+#define NT_MAXCAP 15     /* slots a line, at most (the count is 4 bits) */
+#define NT_PF_BITS 24   /* prefix filter bits per prefix entry */
+#define NT_GR 3          /* digits that choose a key's region */
+#define NT_NREG 4096     /* 16^NT_GR: region indexed by raw BCD */
+#define NT_SLOW 16       /* region: every prefix length is a candidate */
+#define NT_PF_MUL 0x9e3779b97f4a7c15ull
 
 #define LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define LOAD_ACQUIRE(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
-/* 12 buckets' bounds in 16 aligned bytes: bucket j of the group spans
- * [base + end[j-1], base + end[j]) (end[-1] = 0).  Three times smaller
- * than a uint32 per bucket, so that the directory stays in cache and a
- * lookup's one DRAM access is its bucket. */
-#define NT_GRP 12
-struct dgrp {
-	uint32_t base;
-	uint8_t end[NT_GRP];
+/* One (kind, length) table of the base.  The fields the lookup reads come
+ * first, in one cache line. */
+struct tab {
+	uint8_t *lines;   /* nl home lines, then NT_D lines for displaced entries */
+	uint64_t nl;      /* home lines */
+	uint64_t mul;     /* odd multiplier of mix() */
+	uint64_t mask;    /* 2^bits - 1 */
+	uint64_t rmask;   /* 2^rb - 1: the part of h a slot stores */
+	uint8_t sh;       /* key >> sh: the digits, right-aligned BCD */
+	uint8_t xs;       /* xor-shift of mix(), >= bits/2 so one step inverts */
+	uint8_t qs, qt;   /* home line = ((h >> qs) * nl) >> qt */
+	uint8_t restb;    /* bits of a slot's remainder beyond its 16-bit lane */
+	uint8_t vb;       /* bits of a slot's value (index) */
+	uint8_t cap;      /* slots a line */
+	uint8_t ro, vo;   /* byte offsets of the packed remainder and value bits */
+	uint8_t bits;     /* 10^len <= 2^bits */
+	uint8_t rb;
+	uint64_t inv;     /* mul^-1 mod 2^bits */
+	uint64_t n;       /* entries (lines and stash) */
+	size_t size;      /* bytes of lines */
+} __attribute__((aligned(64)));
+
+/* An entry that found no room within NT_D lines of its home. */
+struct stash_ent {
+	uint64_t h;
+	uint32_t value; /* raw */
+	uint32_t tid;   /* kind-1 << 4 | len */
 };
 
-/* One (kind, length) group of the base. */
-struct tab {
-	uint64_t n;       /* slots used (live entries) */
-	uint64_t mask;    /* 2^bits - 1 */
-	uint64_t mul;     /* odd multiplier of mix() */
-	uint64_t inv;     /* its inverse mod 2^bits */
-	uint64_t rmask;   /* 2^rbits - 1 */
-	uint32_t nb;      /* buckets (power of 2) */
-	uint8_t bits;     /* 10^len <= 2^bits */
-	uint8_t xs;       /* xor-shift of mix(), >= bits/2 so one step inverts */
-	uint8_t rbits;    /* stored remainder bits */
-	uint8_t rw;       /* remainder width in bytes: 2, 4 or 8 */
-	const struct dgrp *dg; /* directory: bucket bounds, 12 buckets a group */
-	uint32_t *dir;    /* build only: nb + 1 bucket starts */
-	void *rem;        /* n remainders of width rw */
-	void *val;        /* n uint16 value indexes, or uint32 values when wide */
+/* The exact tables' hashing parameters by key length, for the vector
+ * first pass of a bulk lookup. */
+struct vparams {
+	uint64_t sh[16], xs[16], mul[16], mask[16], qs[16], nl[16], qt[16], lines[16], rmask[16];
 };
 
 struct base {
 	struct tab tab[2][NT_NTAB]; /* [kind - 1][len] */
-	uint16_t lens[2];           /* bit len set when tab[kind-1][len].n > 0 */
-	bool wide;                  /* val holds raw uint32 values */
-	uint8_t pf_log;             /* prefix filter has 2^pf_log bits, in 512-bit blocks */
-	uint8_t pf_head;            /* digits of a key that choose its filter block */
-	uint16_t pf_flat;           /* prefix lengths < pf_head: block chosen per prefix */
-	uint8_t npl, pl[NT_NTAB];   /* prefix lengths present, >= pf_head, ascending */
-	uint8_t nfl, fl[NT_NTAB];   /* prefix lengths present, < pf_head */
-	const uint64_t *pfilter;
+	struct vparams vp;
+	uint32_t plens;             /* bit l: prefix entries of length l */
+	bool wide;                  /* slots hold raw uint32 values */
+	/* Written by the writer after the build too, only ever by setting
+	 * bits (prefix filter, line headers). */
+	uint64_t *pf;               /* prefix filter, see pf_word() */
+	uint64_t pf_n;              /* its words */
+	uint8_t *region;            /* NT_NREG heads: 0 no prefix, 1..15, NT_SLOW */
 	const uint32_t *vtab;       /* distinct values, when !wide */
-	/* The gate (see gate_*): written by the writer after the build too,
-	 * only ever by setting bits or clearing a region to 0. */
-	uint8_t *region;            /* NT_NREG head lengths; 0: no gate, slow path */
-	uint64_t *gate;             /* gnblk blocks of 8 words */
-	uint64_t gnblk;
+	const struct stash_ent *stash;
+	uint32_t nstash;
 	uint64_t entries, prefixes;
 	size_t bytes;
 };
@@ -185,7 +202,7 @@ struct root {
 	uint32_t bloom_mask; /* bloom bits - 1 */
 	uint32_t used;       /* writer: slots taken */
 	uint32_t dmask;      /* bit len: exact keys of that length in delta; bit 16+len: prefixes */
-	uint32_t seq;        /* bumped by the writer before each change to this root */
+	uint32_t seq;        /* bumped by the writer after each change */
 	uint64_t *bloom;
 	struct dslot *slots;
 	size_t bytes;
@@ -193,9 +210,19 @@ struct root {
 
 struct ntrie {
 	struct root *root; /* swapped with release stores */
+	bool vec;          /* bulk lookups use AVX-512 */
 	struct ntrie_config cfg;
 	uint32_t delta_cap;
 	uint64_t entries, prefixes, version;
+};
+
+/* pmask[l]: the bits of the first l digits of a key */
+static const uint64_t pmask[17] = {
+	0, 0xf000000000000000ull, 0xff00000000000000ull, 0xfff0000000000000ull,
+	0xffff000000000000ull, 0xfffff00000000000ull, 0xffffff0000000000ull,
+	0xfffffff000000000ull, 0xffffffff00000000ull, 0xfffffffff0000000ull,
+	0xffffffffff000000ull, 0xfffffffffff00000ull, 0xffffffffffff0000ull,
+	0xfffffffffffff000ull, 0xffffffffffffff00ull, 0xfffffffffffffff0ull, ~0ull,
 };
 
 uint64_t ntrie_key(const char *d, size_t len)
@@ -225,12 +252,6 @@ size_t ntrie_key_digits(uint64_t key, char *buf)
 	return len;
 }
 
-/* Digits of a key of length len right-aligned as BCD. */
-static inline uint64_t key_bcd(uint64_t key, unsigned len)
-{
-	return key >> (64 - 4 * len);
-}
-
 /* A key is valid when its length is 1..15, its digits are 0..9 and the
  * nibbles after them are 0. */
 static inline bool key_valid(uint64_t key)
@@ -246,13 +267,16 @@ static inline bool key_valid(uint64_t key)
 		 (((x & 0x0444444444444444ull) << 1) | ((x & 0x0222222222222222ull) << 2)));
 }
 
-/* SWAR: BCD (16 nibbles) to binary. */
+/* SWAR: BCD (16 nibbles) to binary.  Each step turns pairs of fields
+ * (hi, lo) of width w into hi * 10^k + lo by subtracting hi * (2^w - 10^k):
+ * a shift, a mask, a multiply and a subtraction.  Non-digits give some
+ * value but never a borrow. */
 static inline uint64_t bcd2bin(uint64_t x)
 {
-	x = (x & 0x0f0f0f0f0f0f0f0full) + ((x >> 4) & 0x0f0f0f0f0f0f0f0full) * 10;
-	x = (x & 0x00ff00ff00ff00ffull) + ((x >> 8) & 0x00ff00ff00ff00ffull) * 100;
-	x = (x & 0x0000ffff0000ffffull) + ((x >> 16) & 0x0000ffff0000ffffull) * 10000;
-	return (x & 0xffffffffull) + (x >> 32) * 100000000ull;
+	x -= ((x >> 4) & 0x0f0f0f0f0f0f0f0full) * 6;
+	x -= ((x >> 8) & 0x00ff00ff00ff00ffull) * 156;
+	x -= ((x >> 16) & 0x0000ffff0000ffffull) * 55536;
+	return x - (x >> 32) * 4194967296ull;
 }
 
 static uint64_t bin2key(uint64_t v, unsigned len)
@@ -273,8 +297,12 @@ static inline uint64_t mix64(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-static inline uint64_t tab_hash(const struct tab *T, uint64_t v)
+/* h: the key's number mixed by a bijection of [0, 2^bits).  A key that is
+ * not valid still gives some h in range (it is rejected on a hit). */
+static inline uint64_t tab_h(const struct tab *T, uint64_t key)
 {
+	uint64_t v = bcd2bin(key >> T->sh);
+
 	return ((v ^ (v >> T->xs)) * T->mul) & T->mask;
 }
 
@@ -285,255 +313,196 @@ static inline uint64_t tab_unhash(const struct tab *T, uint64_t h)
 	return y ^ (y >> T->xs);
 }
 
-/* Position of remainder rem in bucket [s, e) of T, or NT_NO_POS. */
-static inline uint32_t tab_scan(const struct tab *T, uint32_t s, uint32_t e, uint64_t rem)
+/* Home line of h: monotone in h, so a line holds a range of h and a slot
+ * needs only h's low rb bits (quotienting). */
+static inline uint64_t tab_line(const struct tab *T, uint64_t h)
+{
+	return ((h >> T->qs) * T->nl) >> T->qt;
+}
+
+/* The smallest h whose home line is L (L <= nl). */
+static uint64_t line_start(const struct tab *T, uint64_t L)
+{
+	unsigned __int128 q = (((unsigned __int128)L << T->qt) + T->nl - 1) / T->nl;
+
+	return (uint64_t)(q << T->qs);
+}
+
+/* A line: a 32-bit header (bits 0..3 the slot count; bits 4..31 a filter
+ * of keys homed here that may be elsewhere: displaced to a later line or
+ * the stash by the build, or changed in the delta by the writer), then
+ * cap 16-bit lanes with the low bits of each slot's remainder (h & rmask),
+ * then the remainders' other bits and the values, packed. */
+static inline uint32_t hdr_bit(uint64_t cmp)
+{
+	return 1u << (4 + (((cmp & 0xffff) * 28) >> 16));
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* w (<= 57) bits at bit offset bit of line p, read without leaving the
+ * line. */
+static inline uint64_t line_bits(const uint8_t *p, unsigned bit, unsigned w)
+{
+	unsigned off = bit >> 3, at = off > NT_LINE - 8 ? NT_LINE - 8 : off;
+
+	return (ld64(p + at) >> ((off - at) * 8 + (bit & 7))) & ((1ull << w) - 1);
+}
+
+static void line_put(uint8_t *p, unsigned bit, unsigned w, uint64_t v)
+{
+	unsigned off = bit >> 3, at = off > NT_LINE - 8 ? NT_LINE - 8 : off;
+	uint64_t x = ld64(p + at);
+
+	x |= (v & ((1ull << w) - 1)) << ((off - at) * 8 + (bit & 7));
+	memcpy(p + at, &x, 8);
+}
+
+/* Lanes of line p equal to fp: two bits per lane, lane j at bits 2j. */
+static inline unsigned lane_match(const uint8_t *p, uint16_t fp)
 {
 #ifdef __SSE2__
-	/* 8 or 4 lanes at a time; the arrays are padded so that the last
-	 * load may run 16 bytes past the end. */
-	if (T->rw == 2) {
-		const uint16_t *r = T->rem;
-		__m128i k = _mm_set1_epi16((short)rem);
-		for (uint32_t i = s; i < e; i += 8) {
-			unsigned mk = (unsigned)_mm_movemask_epi8(
-				_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(r + i)), k));
-			if (mk) {
-				uint32_t j = i + (unsigned)__builtin_ctz(mk) / 2;
-				return j < e ? j : NT_NO_POS;
-			}
-		}
-		return NT_NO_POS;
+	__m128i k = _mm_set1_epi16((short)fp);
+
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(p + 4)), k)) |
+	       (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(p + 20)), k)) << 16;
+#else
+	unsigned m = 0;
+
+	for (unsigned j = 0; j < NT_MAXCAP; j++) {
+		uint16_t x;
+		memcpy(&x, p + 4 + 2 * j, 2);
+		m |= (x == fp ? 3u : 0u) << (2 * j);
 	}
-	if (T->rw == 4) {
-		const uint32_t *r = T->rem;
-		__m128i k = _mm_set1_epi32((int)rem);
-		for (uint32_t i = s; i < e; i += 4) {
-			unsigned mk = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
-				_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(r + i)), k)));
-			if (mk) {
-				uint32_t j = i + (unsigned)__builtin_ctz(mk);
-				return j < e ? j : NT_NO_POS;
-			}
-		}
-		return NT_NO_POS;
-	}
+	return m;
 #endif
-	switch (T->rw) {
-	case 2: {
-		const uint16_t *r = T->rem;
-		for (uint32_t i = s; i < e; i++)
-			if (r[i] == rem)
-				return i;
-		break;
+}
+
+/* Slot of remainder cmp in line p (cnt slots), or -1. */
+static inline int line_find(const struct tab *T, const uint8_t *p, unsigned cnt, uint64_t cmp)
+{
+	unsigned m = lane_match(p, (uint16_t)cmp) & ((1u << (2 * cnt)) - 1);
+	uint64_t rest = cmp >> 16;
+
+	while (m) {
+		unsigned j = (unsigned)__builtin_ctz(m) >> 1;
+		m &= m - 1;
+		m &= m - 1;
+		if (line_bits(p, T->ro * 8 + j * T->restb, T->restb) == rest)
+			return (int)j;
 	}
-	case 4: {
-		const uint32_t *r = T->rem;
-		for (uint32_t i = s; i < e; i++)
-			if (r[i] == rem)
-				return i;
-		break;
+	return -1;
+}
+
+static inline uint32_t line_value(const struct base *b, const struct tab *T, const uint8_t *p,
+				  unsigned j)
+{
+	uint32_t v = (uint32_t)line_bits(p, T->vo * 8 + j * T->vb, T->vb);
+
+	return b->wide ? v : b->vtab[v];
+}
+
+static inline uint32_t line_hdr(const uint8_t *p)
+{
+	return LOAD_ACQUIRE((const uint32_t *)p);
+}
+
+static int stash_cmp(const void *a, const void *b)
+{
+	const struct stash_ent *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->h < y->h ? -1 : x->h > y->h;
+}
+
+static bool stash_find(const struct base *b, unsigned tid, uint64_t h, uint32_t *value)
+{
+	struct stash_ent k = { .h = h, .tid = tid };
+	const struct stash_ent *s;
+
+	if (!b->nstash)
+		return false;
+	s = bsearch(&k, b->stash, b->nstash, sizeof(k), stash_cmp);
+	if (s)
+		*value = s->value;
+	return s != NULL;
+}
+
+/* The rest of a base lookup after line p (the home line, slot j or -1):
+ * the lines an entry displaced from p may be in, then the stash. */
+static bool tab_walk(const struct base *b, const struct tab *T, unsigned tid, const uint8_t *p,
+		     int j, uint64_t h, uint32_t *value)
+{
+	uint64_t cmp = h & T->rmask;
+	unsigned cnt = line_hdr(p) & 15;
+
+	for (unsigned k = 0; j < 0 && cnt == T->cap; k++) {
+		if (k == NT_D)
+			return stash_find(b, tid, h, value);
+		p += NT_LINE;
+		cnt = line_hdr(p) & 15;
+		j = line_find(T, p, cnt, cmp);
 	}
-	default: {
-		const uint64_t *r = T->rem;
-		for (uint32_t i = s; i < e; i++)
-			if (r[i] == rem)
-				return i;
-	}
-	}
-	return NT_NO_POS;
+	if (j < 0)
+		return false;
+	*value = line_value(b, T, p, (unsigned)j);
+	return true;
 }
 
-static inline uint64_t tab_rem_at(const struct tab *T, uint32_t i)
+/* Base lookup of a valid (kind, key). */
+static bool tab_get(const struct base *b, unsigned kind, uint64_t key, uint32_t *value)
 {
-	switch (T->rw) {
-	case 2:
-		return ((const uint16_t *)T->rem)[i];
-	case 4:
-		return ((const uint32_t *)T->rem)[i];
-	default:
-		return ((const uint64_t *)T->rem)[i];
-	}
+	unsigned len = key & 15;
+	const struct tab *T = &b->tab[kind - 1][len];
+	uint64_t h = tab_h(T, key);
+	const uint8_t *p = T->lines + tab_line(T, h) * NT_LINE;
+
+	return tab_walk(b, T, (kind - 1) << 4 | len, p, line_find(T, p, line_hdr(p) & 15, h & T->rmask),
+			h, value);
 }
 
-static inline uint32_t base_value(const struct base *b, const struct tab *T, uint32_t i)
-{
-	if (b->wide)
-		return ((const uint32_t *)T->val)[i];
-	return b->vtab[((const uint16_t *)T->val)[i]];
-}
-
-static inline const struct dgrp *tab_grp(const struct tab *T, uint64_t bk)
-{
-	return &T->dg[bk / NT_GRP];
-}
-
-static inline void tab_bounds(const struct tab *T, uint64_t bk, uint32_t *s, uint32_t *e)
-{
-	const struct dgrp *g = tab_grp(T, bk);
-	unsigned j = (unsigned)(bk % NT_GRP);
-
-	*s = g->base + (j ? g->end[j - 1] : 0);
-	*e = g->base + g->end[j];
-}
-
-/* Exact (kind, key) in the base: position in T or NT_NO_POS. */
-static inline uint32_t tab_find(const struct tab *T, uint64_t key, unsigned len)
-{
-	uint64_t h = tab_hash(T, bcd2bin(key_bcd(key, len)));
-	uint32_t s, e;
-
-	tab_bounds(T, h >> T->rbits, &s, &e);
-	return tab_scan(T, s, e, h & T->rmask);
-}
-
-/* The prefix filter.  Every base prefix entry sets one bit.  For the
- * lengths >= pf_head, the 512-bit block is chosen by the first pf_head
- * digits, so all candidate prefixes of a key are tested in one cache line,
- * fetched ahead with the directory; rarer shorter prefixes (pf_flat) each
- * choose their own block. */
-static inline const uint64_t *pf_block_of(const struct base *b, uint64_t x)
-{
-	return b->pfilter + (((x * 0x9e3779b97f4a7c15ull) >> 1 >> (72 - b->pf_log)) << 3);
-}
-
-static inline const uint64_t *pf_block(const struct base *b, uint64_t key)
-{
-	return pf_block_of(b, (key & ~(~0ull >> (4 * b->pf_head))) | b->pf_head);
-}
-
-static inline unsigned pf_bit(uint64_t pk)
-{
-	return (unsigned)((pk * 0xc2b2ae3d27d4eb4full) >> 55);
-}
-
-/* The gate: a blocked Bloom filter over every entry (base and delta) in
- * front of the whole lookup, so that a miss costs one cache line.  A key
- * of length L >= NT_GR in region r (its first NT_GR digits) with head
- * length H = region[r] uses the 64-byte block chosen by its first min(H, L)
- * digits.  Words 0..6 hold exact keys (4 bits in one word chosen by the
- * full key); word 7 holds prefix entries (2 bits for (p, prefix)).  H is
- * at most the shortest prefix length of the region, so every prefix entry
- * shares its block with all the keys it covers, and a lookup tests the
- * exact bits plus one mask per prefix length listed in the block from H to L.
- * Region 0 means "no gate": a prefix shorter than NT_GR covers the region,
- * or the writer added a prefix shorter than H; keys shorter than NT_GR
- * always take the slow path.  Bits are only ever set (deletes leave
- * them: a stale bit costs a slow-path probe); a build or compaction makes
- * a new gate.  Heads (not whole keys) choose blocks, so dense number
- * blocks share blocks and fill them more: measured false-positive rates
- * are in the comment at the top of this file. */
-/* The first NT_GR digits as raw BCD: a region index below NT_NREG
- * (also for an inout key: readers test the gate before validating). */
+/* The prefix filter: a Bloom filter of the prefix entries (base and
+ * delta) that a key tests with one word for all its prefix lengths.  A
+ * key's region (its first NT_GR digits) has a head length H, the shortest
+ * prefix entry in the region: the key's word is chosen by its first H
+ * digits, shared by every prefix entry that can match it; each prefix
+ * entry sets three bits of it, NT_PF_BITS filter bits an entry: ~0.2%
+ * false positives a length tested.  It stays in cache, so that the one
+ * DRAM access of most lookups is the home line.  A region covered by a
+ * prefix shorter than NT_GR, or given one shorter than its head by the
+ * writer, is NT_SLOW: its keys probe every prefix length. */
 static inline unsigned region_of(uint64_t key)
 {
-	return (unsigned)(key >> 48);
+	return (unsigned)(key >> (64 - 4 * NT_GR));
 }
 
-static inline uint64_t head_key(uint64_t key, unsigned h)
+/* A hash of a (prefix) key whose every bit depends on every digit. */
+static inline uint64_t pf_x(uint64_t pk)
 {
-	return (key & ~(~0ull >> (4 * h))) | h;
+	uint64_t x = (pk ^ (pk >> 32)) * NT_PF_MUL;
+
+	return x ^ (x >> 29);
 }
 
-static inline uint64_t gate_mix(uint64_t x, uint64_t c)
+/* The word of the keys whose first H digits give head key hk. */
+static inline const uint64_t *pf_word(const struct base *b, uint64_t hk)
 {
-	return (x ^ (x >> 29)) * c;
+	return b->pf + (((pf_x(hk) >> 32) * b->pf_n) >> 32);
 }
 
-static inline uint64_t *gate_block(const struct base *b, uint64_t hk)
+/* The bits of prefix key pk. */
+static inline uint64_t pf_bits(uint64_t pk)
 {
-	uint64_t x = gate_mix(hk, 0x9e3779b97f4a7c15ull) >> 32;
+	uint64_t x = pf_x(pk);
 
-	return b->gate + (((x * b->gnblk) >> 32) << 3);
-}
-
-/* Exact key: word (0..6) in *w, its 4-bit mask returned. */
-static inline uint64_t gate_exact(uint64_t key, unsigned *w)
-{
-	uint64_t x = gate_mix(key, 0xc2b2ae3d27d4eb4full);
-
-	*w = (unsigned)((((x >> 32) & 0xff) * 7) >> 8);
-	return 1ull << (x >> 58) | 1ull << ((x >> 52) & 63) | 1ull << ((x >> 46) & 63) |
-	       1ull << ((x >> 40) & 63);
-}
-
-/* Prefix entry: bit p (its length) and 2 of the bits 16..63 of word 7. */
-static inline uint64_t gate_prefix(uint64_t pk)
-{
-	uint64_t x = gate_mix(pk, 0xff51afd7ed558ccdull);
-
-	return 1ull << (pk & 15) | 1ull << (16 + (((x >> 58) * 3) >> 2)) |
-	       1ull << (16 + ((((x >> 52) & 63) * 3) >> 2));
-}
-
-/* Stage 1 of a lookup: the head length of a valid key (0: no gate). */
-static inline unsigned gate_head(const struct base *b, uint64_t key, unsigned len)
-{
-	if (len < NT_GR)
-		return 0;
-	return LOAD_RELAXED(&b->region[region_of(key)]);
-}
-
-static inline const uint64_t *gate_block_of_key(const struct base *b, uint64_t key,
-						unsigned len, unsigned H)
-{
-	return gate_block(b, head_key(key, H < len ? H : len));
-}
-
-/* Stage 2: bit 0: an exact entry may exist; bit 1: a prefix entry may;
- * 0: no entry matches key (with H != 0).  Only the prefix lengths that
- * word 7 lists (usually none) are hashed and tested. */
-static inline unsigned gate_test(uint64_t key, unsigned len, unsigned H, const uint64_t *blk)
-{
-	unsigned w, pass;
-	uint64_t em = gate_exact(key, &w);
-	uint64_t pw = LOAD_RELAXED(&blk[7]);
-	uint32_t lens = (uint32_t)pw & ((2u << len) - 1) & ~((1u << H) - 1);
-
-	pass = (LOAD_RELAXED(&blk[w]) & em) == em;
-	while (lens) {
-		unsigned p = (unsigned)__builtin_ctz(lens);
-		uint64_t pm = gate_prefix(head_key(key, p));
-		lens &= lens - 1;
-		if ((pw & pm) == pm)
-			return pass | 2;
-	}
-	return pass;
-}
-
-/* Writer: set bits with plain word stores (single writer, readers load
- * them relaxed); a region store to 0 sends its keys to the slow path. */
-static void gate_or(uint64_t *w, uint64_t m)
-{
-	__atomic_store_n(w, *w | m, __ATOMIC_RELAXED);
-}
-
-static void gate_add(struct base *b, uint64_t key, unsigned kind)
-{
-	unsigned len = key & 15, H, w;
-
-	if (len < NT_GR) {
-		if (kind == NTRIE_PREFIX) {
-			/* regions covered: those that start with the prefix */
-			unsigned r0 = region_of(key), span = 1u << 4 * (NT_GR - len);
-			for (unsigned r = r0; r < r0 + span; r++)
-				__atomic_store_n(&b->region[r], 0, __ATOMIC_RELAXED);
-		}
-		return;
-	}
-	H = b->region[region_of(key)];
-	if (H == 0)
-		return;
-	if (kind == NTRIE_PREFIX) {
-		if (len < H) {
-			__atomic_store_n(&b->region[region_of(key)], 0, __ATOMIC_RELAXED);
-			return;
-		}
-		gate_or(gate_block(b, head_key(key, H)) + 7, gate_prefix(key));
-		return;
-	}
-	uint64_t *blk = gate_block(b, head_key(key, H < len ? H : len));
-	uint64_t m = gate_exact(key, &w);
-	gate_or(blk + w, m);
+	return 1ull << ((x >> 8) & 63) | 1ull << ((x >> 14) & 63) | 1ull << ((x >> 20) & 63);
 }
 
 /* Delta lookup: 1 live (value in *meta), 0 tombstone, -1 absent. */
@@ -566,126 +535,407 @@ static inline void set_match(struct ntrie_match *m, uint32_t value, unsigned kin
 	m->len = (uint8_t)len;
 }
 
-/* Longest prefix entry for a valid key of length len. */
-/* Base prefix lengths whose filter bit is set for this key: the common
- * outcome is 0, reached without a data-dependent branch. */
-static inline uint32_t pf_lens(const struct base *b, uint64_t key, unsigned len,
-			       const uint64_t *blk)
+/* The longest base prefix entry of a valid key among the lengths in cand
+ * (longest first); the delta holds none of them. */
+static int prefix_base(const struct base *b, uint64_t key, uint32_t cand, struct ntrie_match *m)
 {
-	uint32_t hit = 0;
+	while (cand) {
+		unsigned l = 31 - (unsigned)__builtin_clz(cand);
+		uint32_t v;
 
-	for (unsigned i = 0; i < b->npl && b->pl[i] <= len; i++) {
-		unsigned l = b->pl[i];
-		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
-		unsigned bit = pf_bit(pk);
-		hit |= (uint32_t)(blk[bit >> 6] >> (bit & 63) & 1) << l;
-	}
-	for (unsigned i = 0; i < b->nfl && b->fl[i] <= len; i++) {
-		unsigned l = b->fl[i];
-		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
-		const uint64_t *w = pf_block_of(b, pk);
-		unsigned bit = pf_bit(pk);
-		hit |= (uint32_t)(w[bit >> 6] >> (bit & 63) & 1) << l;
-	}
-	return hit;
-}
-
-/* Probe the prefix lengths in blens (base, filter positive) and in the
- * delta, longest first. */
-static __attribute__((noinline)) int prefix_probe(const struct root *r, const struct base *b,
-						  uint32_t dmask, uint64_t key, unsigned len,
-						  uint32_t blens, struct ntrie_match *m)
-{
-	uint32_t dl = dmask >> 16;
-	uint32_t lens = (blens | dl) & ((2u << len) - 1);
-
-	while (lens) {
-		unsigned l = 31 - (unsigned)__builtin_clz(lens);
-		uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
-		uint64_t meta;
-		int d = -1;
-
-		lens &= ~(1u << l);
-		if (dl >> l & 1) {
-			d = delta_find(r, pk, NTRIE_PREFIX, &meta);
-			if (d == 1) {
-				set_match(m, META_VALUE(meta), NTRIE_PREFIX, l);
-				return 1;
-			}
-		}
-		if (d < 0 && (blens >> l & 1)) {
-			const struct tab *T = &b->tab[1][l];
-			uint32_t pos = tab_find(T, pk, l);
-			if (pos != NT_NO_POS) {
-				set_match(m, base_value(b, T, pos), NTRIE_PREFIX, l);
-				return 1;
-			}
+		cand &= ~(1u << l);
+		if (tab_get(b, NTRIE_PREFIX, (key & pmask[l]) | l, &v)) {
+			set_match(m, v, NTRIE_PREFIX, l);
+			return 1;
 		}
 	}
 	m->kind = 0;
 	return 0;
 }
 
-static inline int prefix_lookup(const struct root *r, const struct base *b, uint32_t dmask,
-				uint64_t key, unsigned len, const uint64_t *blk,
-				struct ntrie_match *m)
+/* The same where the delta may hold some of them: the delta first for a
+ * length it holds, then the base. */
+static __attribute__((noinline)) int prefix_probe(const struct root *r, const struct base *b,
+						  uint64_t key, uint32_t cand, uint32_t dm,
+						  struct ntrie_match *m)
 {
-	uint32_t blens = pf_lens(b, key, len, blk);
+	while (cand) {
+		unsigned l = 31 - (unsigned)__builtin_clz(cand);
+		uint64_t pk = (key & pmask[l]) | l, meta;
+		uint32_t v;
 
-	if (!((blens | dmask >> 16) & ((2u << len) - 1))) {
-		m->kind = 0;
-		return 0;
-	}
-	return prefix_probe(r, b, dmask, key, len, blens, m);
-}
-
-/* The exact part: 1 hit, 0 miss; pos is the base result already computed
- * (NT_NO_POS if none), used unless the delta knows the key. */
-static inline int exact_resolve(const struct root *r, const struct base *b, uint32_t dmask,
-				uint64_t key, unsigned len, uint32_t pos, struct ntrie_match *m)
-{
-	if (dmask >> len & 1) {
-		uint64_t meta;
-		int d = delta_find(r, key, NTRIE_EXACT, &meta);
-		if (d == 1) {
-			set_match(m, META_VALUE(meta), NTRIE_EXACT, len);
+		cand &= ~(1u << l);
+		if (dm >> l & 1) {
+			int d = delta_find(r, pk, NTRIE_PREFIX, &meta);
+			if (d == 1) {
+				set_match(m, META_VALUE(meta), NTRIE_PREFIX, l);
+				return 1;
+			}
+			if (d == 0)
+				continue;
+		}
+		if ((b->plens >> l & 1) && tab_get(b, NTRIE_PREFIX, pk, &v)) {
+			set_match(m, v, NTRIE_PREFIX, l);
 			return 1;
 		}
-		if (d == 0)
-			return 0;
 	}
-	if (pos != NT_NO_POS) {
-		set_match(m, base_value(b, &b->tab[0][len], pos), NTRIE_EXACT, len);
+	m->kind = 0;
+	return 0;
+}
+
+/* Prefix lengths a key may match: those of some prefix entry (lens, bit
+ * l) that the filter passes. */
+static inline uint32_t prefix_cand(const struct base *b, uint64_t key, unsigned len, uint32_t lens)
+{
+	unsigned H = LOAD_ACQUIRE(&b->region[region_of(key)]);
+	uint32_t c = 0;
+	uint64_t w;
+
+	lens &= (2u << len) - 2;
+	if (H == NT_SLOW)
+		return lens;
+	if (H - 1 >= len)
+		return 0;
+	w = LOAD_RELAXED(pf_word(b, (key & pmask[H]) | H));
+	lens &= ~((1u << H) - 1);
+	while (lens) {
+		unsigned l = (unsigned)__builtin_ctz(lens);
+		uint64_t m = pf_bits((key & pmask[l]) | l);
+		lens &= lens - 1;
+		c |= (uint32_t)((w & m) == m) << l;
+	}
+	return c;
+}
+
+/* The part of a lookup that reads what the writer changes (line filter
+ * bits, delta, prefix filter), so that the keys of a burst are resolved in
+ * order; home line p fetched; pc: the prefix candidates if already known,
+ * else NT_PC_LATER.  Returns 1 hit or 0 miss with m set, or 2: the rest
+ * is in the base alone, *walk (look past the home line for the exact key)
+ * and *cand (prefix lengths to probe) say what; the line it starts with is
+ * fetched. */
+#define NT_PC_LATER (1u << 31)
+static inline int resolve_front(const struct root *r, const struct base *b, uint64_t key,
+				const uint8_t *p, uint64_t h, uint32_t pc, struct ntrie_match *m,
+				bool *walk, uint32_t *cand)
+{
+	unsigned len = key & 15;
+	const struct tab *T = &b->tab[0][len];
+	uint64_t cmp = h & T->rmask, meta;
+	uint32_t hdr = line_hdr(p), dm = 0, c;
+	int j = line_find(T, p, hdr & 15, cmp);
+
+	*walk = false;
+	if (hdr & hdr_bit(cmp)) {
+		/* in the delta, or displaced */
+		if (!key_valid(key))
+			goto miss;
+		dm = LOAD_RELAXED(&r->dmask);
+		if (dm >> len & 1) {
+			int d = delta_find(r, key, NTRIE_EXACT, &meta);
+			if (d == 1) {
+				set_match(m, META_VALUE(meta), NTRIE_EXACT, len);
+				return 1;
+			}
+			if (d == 0)
+				goto prefix;
+		}
+		if (j < 0) {
+			*walk = (hdr & 15) == T->cap;
+			goto prefix;
+		}
+	} else if (j < 0 || !key_valid(key)) {
+		goto prefix;
+	}
+	set_match(m, line_value(b, T, p, (unsigned)j), NTRIE_EXACT, len);
+	return 1;
+prefix:
+	c = pc != NT_PC_LATER ? pc
+			      : prefix_cand(b, key, len, b->plens | LOAD_RELAXED(&r->dmask) >> 16);
+	if (c) {
+		if (!key_valid(key))
+			goto miss;
+		dm = LOAD_RELAXED(&r->dmask) >> 16;
+		c &= (b->plens | dm) & ((2u << len) - 1);
+		if (c & dm) {
+			/* the delta has a say: all of it now */
+			uint32_t v;
+			if (*walk && tab_walk(b, T, len, p, -1, h, &v)) {
+				set_match(m, v, NTRIE_EXACT, len);
+				return 1;
+			}
+			return prefix_probe(r, b, key, c, dm, m);
+		}
+	}
+	*cand = c;
+	if (*walk) {
+		__builtin_prefetch(p + NT_LINE);
+		return 2;
+	}
+	if (c) {
+		unsigned l = 31 - (unsigned)__builtin_clz(c);
+		const struct tab *P = &b->tab[1][l];
+		__builtin_prefetch(P->lines + tab_line(P, tab_h(P, (key & pmask[l]) | l)) * NT_LINE);
+		return 2;
+	}
+miss:
+	m->kind = 0;
+	return 0;
+}
+
+/* The rest of a lookup that resolve_front left to the base. */
+static int resolve_back(const struct base *b, uint64_t key, const uint8_t *p, uint64_t h,
+			bool walk, uint32_t cand, struct ntrie_match *m)
+{
+	unsigned len = key & 15;
+	uint32_t v;
+
+	if (walk && tab_walk(b, &b->tab[0][len], len, p, -1, h, &v)) {
+		set_match(m, v, NTRIE_EXACT, len);
 		return 1;
 	}
-	return 0;
+	return prefix_base(b, key, cand, m);
 }
 
 int ntrie_lookup(const struct ntrie *t, uint64_t key, struct ntrie_match *m)
 {
 	const struct root *r = LOAD_ACQUIRE(&t->root);
 	const struct base *b = r->base;
-	uint32_t dmask = LOAD_RELAXED(&r->dmask);
-	unsigned len = key & 15;
-	uint32_t pos = NT_NO_POS;
+	const struct tab *T = &b->tab[0][key & 15];
+	uint64_t h = tab_h(T, key);
+	const uint8_t *p = T->lines + tab_line(T, h) * NT_LINE;
+	unsigned H = LOAD_RELAXED(&b->region[region_of(key)]);
+	uint32_t cand;
+	bool walk;
+	int rc;
 
-	unsigned H = gate_head(b, key, len), pass = NT_GATE_SLOW;
+	/* both misses at once: the home line and the prefix word */
+	__builtin_prefetch(p);
+	__builtin_prefetch(pf_word(b, (key & pmask[H]) | H));
+	rc = resolve_front(r, b, key, p, h, NT_PC_LATER, m, &walk, &cand);
 
-	if (H)
-		pass = gate_test(key, len, H, gate_block_of_key(b, key, len, H));
-	if (!pass || !key_valid(key)) {
-		m->kind = 0;
-		return 0;
+	return rc < 2 ? rc : resolve_back(b, key, p, h, walk, cand, m);
+}
+
+/* First pass of a bulk lookup: every key's home line and h; fetch the
+ * line.  The prefix candidates are left to resolve_front. */
+static void first_pass(const struct base *b, const uint64_t *k, unsigned c, const uint8_t **ln,
+		       uint64_t *hv, uint32_t *pc)
+{
+	for (unsigned i = 0; i < c; i++) {
+		const struct tab *T = &b->tab[0][k[i] & 15];
+		uint64_t h = tab_h(T, k[i]);
+		ln[i] = T->lines + tab_line(T, h) * NT_LINE;
+		hv[i] = h;
+		pc[i] = NT_PC_LATER;
+		__builtin_prefetch(ln[i]);
 	}
-	if ((pass & 1) && (b->lens[0] >> len & 1))
-		pos = tab_find(&b->tab[0][len], key, len);
-	if ((pass & 1) && exact_resolve(r, b, dmask, key, len, pos, m))
-		return 1;
-	if (!(pass & 2)) {
-		m->kind = 0;
-		return 0;
+}
+
+#ifdef NT_AVX512
+#define NT_V512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+
+/* The same, eight keys at a time (h and the line as tab_h and tab_line
+ * compute them), and the prefix candidates of each key among the lengths
+ * lens, as prefix_cand computes them. */
+static NT_V512 void first_pass_avx512(const struct base *b, const uint64_t *k, unsigned c,
+				      const uint8_t **ln, uint64_t *hv, uint32_t lens,
+				      uint32_t *pc)
+{
+	const struct vparams *vp = &b->vp;
+#define VP(f) __m512i f##0 = _mm512_loadu_si512(vp->f), f##1 = _mm512_loadu_si512(vp->f + 8)
+	VP(sh);
+	VP(xs);
+	VP(mul);
+	VP(mask);
+	VP(qs);
+	VP(nl);
+	VP(qt);
+	VP(lines);
+#undef VP
+	const __m512i f15 = _mm512_set1_epi64(15), m0f = _mm512_set1_epi8(0x0f);
+	const __m512i m00ff = _mm512_set1_epi16(0xff), m0000ffff = _mm512_set1_epi32(0xffff);
+	const __m512i c6 = _mm512_set1_epi16(6), c156 = _mm512_set1_epi16(156);
+	const __m512i c55536 = _mm512_set1_epi32(55536), c4194967296 = _mm512_set1_epi64(4194967296ll);
+	const __m512i cpf = _mm512_set1_epi64((long long)NT_PF_MUL), pfn = _mm512_set1_epi64((long long)b->pf_n);
+	const __m512i one = _mm512_set1_epi64(1), f63 = _mm512_set1_epi64(63), zero = _mm512_setzero_si512();
+	const __m512i two = _mm512_set1_epi64(2), f16 = _mm512_set1_epi64(16);
+	const __m512i lensv = _mm512_set1_epi64(lens & 0xfffe);
+	const __m512i pm0 = _mm512_loadu_si512(pmask), pm1 = _mm512_loadu_si512(pmask + 8);
+	unsigned i = 0;
+
+	for (; i + 8 <= c; i += 8) {
+		__m512i key = _mm512_loadu_si512(k + i), len = _mm512_and_si512(key, f15), x, t, h;
+#define SEL(f) _mm512_permutex2var_epi64(f##0, len, f##1)
+		x = _mm512_srlv_epi64(key, SEL(sh));
+		t = _mm512_and_si512(_mm512_srli_epi64(x, 4), m0f);
+		x = _mm512_sub_epi64(x, _mm512_mullo_epi16(t, c6));
+		t = _mm512_and_si512(_mm512_srli_epi64(x, 8), m00ff);
+		x = _mm512_sub_epi64(x, _mm512_mullo_epi16(t, c156));
+		t = _mm512_and_si512(_mm512_srli_epi64(x, 16), m0000ffff);
+		x = _mm512_sub_epi64(x, _mm512_mullo_epi32(t, c55536));
+		x = _mm512_sub_epi64(x, _mm512_mul_epu32(_mm512_srli_epi64(x, 32), c4194967296));
+		x = _mm512_xor_si512(x, _mm512_srlv_epi64(x, SEL(xs)));
+		h = _mm512_and_si512(_mm512_mullo_epi64(x, SEL(mul)), SEL(mask));
+		t = _mm512_mul_epu32(_mm512_srlv_epi64(h, SEL(qs)), SEL(nl));
+		t = _mm512_srlv_epi64(t, SEL(qt));
+		t = _mm512_add_epi64(SEL(lines), _mm512_slli_epi64(t, 6));
+#undef SEL
+		_mm512_storeu_si512(hv + i, h);
+		_mm512_storeu_si512((void *)(ln + i), t);
+		for (unsigned j = 0; j < 8; j++)
+			__builtin_prefetch(ln[i + j]);
 	}
-	return prefix_lookup(r, b, dmask, key, len, pf_block(b, key), m);
+	first_pass(b, k + i, c - i, ln + i, hv + i, pc + i);
+	/* prefix candidates, while the lines come: the region's head H, the
+	 * head's word w, then the lengths H, H + 1, ... up to the key's */
+	for (i = 0; i + 8 <= c; i += 8) {
+		__m512i key = _mm512_loadu_si512(k + i), len = _mm512_and_si512(key, f15), x, t;
+		__m512i cand, H, pk, w, m;
+		__mmask8 act, slow;
+
+		H = _mm512_cvtepu32_epi64(_mm256_and_si256(
+			_mm512_i64gather_epi32(_mm512_srli_epi64(key, 64 - 4 * NT_GR), b->region, 1),
+			_mm256_set1_epi32(0xff)));
+		act = _mm512_cmple_epu64_mask(H, len) & _mm512_cmpneq_epi64_mask(H, zero);
+		slow = _mm512_cmpeq_epi64_mask(H, f16);
+		cand = _mm512_maskz_and_epi64(slow, lensv,
+					      _mm512_sub_epi64(_mm512_sllv_epi64(two, len), two));
+		if (!act)
+			goto store;
+		pk = _mm512_or_si512(_mm512_and_si512(key, _mm512_permutex2var_epi64(pm0, H, pm1)), H);
+		x = _mm512_mullo_epi64(_mm512_xor_si512(pk, _mm512_srli_epi64(pk, 32)), cpf);
+		x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 29));
+		t = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(x, 32), pfn), 32);
+		w = _mm512_mask_i64gather_epi64(zero, act, t, b->pf, 8);
+		for (__m512i l = H;; l = _mm512_add_epi64(l, one)) {
+			__mmask8 on = act & _mm512_cmple_epu64_mask(l, len), ok;
+			if (!on)
+				break;
+			on &= _mm512_test_epi64_mask(_mm512_srlv_epi64(lensv, l), one);
+			pk = _mm512_or_si512(_mm512_and_si512(key, _mm512_permutex2var_epi64(pm0, l, pm1)), l);
+			x = _mm512_mullo_epi64(_mm512_xor_si512(pk, _mm512_srli_epi64(pk, 32)), cpf);
+			x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 29));
+			m = _mm512_or_si512(
+				_mm512_or_si512(
+					_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 8), f63)),
+					_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 14), f63))),
+				_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 20), f63)));
+			ok = _mm512_mask_cmpeq_epi64_mask(on, _mm512_and_si512(w, m), m);
+			cand = _mm512_mask_or_epi64(cand, ok, cand, _mm512_sllv_epi64(one, l));
+		}
+store:
+		_mm256_storeu_si256((__m256i *)(pc + i), _mm512_cvtepi64_epi32(cand));
+	}
+}
+
+/* Second pass, eight keys at a time, once the lines are in: the keys that
+ * need resolve_front (bit i): a lane of the home line matches (maybe a
+ * hit), the home line's filter has the key's bit (displaced, or in the
+ * delta), or a prefix candidate; the others are misses. */
+static NT_V512 uint32_t exact_pass_avx512(const struct base *b, const uint64_t *k, unsigned c,
+					  const uint8_t *const *ln, const uint64_t *hv,
+					  const uint32_t *pc)
+{
+	const __m512i rm0 = _mm512_loadu_si512(b->vp.rmask), rm1 = _mm512_loadu_si512(b->vp.rmask + 8);
+	const __m512i f15 = _mm512_set1_epi64(15), ffff = _mm512_set1_epi64(0xffff);
+	const __m512i one = _mm512_set1_epi64(1), four = _mm512_set1_epi64(4);
+	uint32_t need = (c & 7) ? ((1u << (c & 7)) - 1) << (c & ~7u) : 0;
+
+	for (unsigned i = 0; i + 8 <= c; i += 8) {
+		__m512i len = _mm512_and_si512(_mm512_loadu_si512(k + i), f15);
+		__m512i cmp = _mm512_and_si512(_mm512_loadu_si512(hv + i),
+					       _mm512_permutex2var_epi64(rm0, len, rm1));
+		__m512i fp = _mm512_and_si512(cmp, ffff);
+		__m512i hdr = _mm512_cvtepu32_epi64(
+			_mm512_i64gather_epi32(_mm512_loadu_si512((const void *)(ln + i)), NULL, 1));
+		/* hdr_bit(): 4 + (fp * 28 >> 16) */
+		__m512i hb = _mm512_add_epi64(four, _mm512_srli_epi64(_mm512_sub_epi64(
+				_mm512_slli_epi64(fp, 5), _mm512_slli_epi64(fp, 2)), 16));
+		__mmask8 flag = _mm512_test_epi64_mask(_mm512_srlv_epi64(hdr, hb), one) |
+				_mm256_test_epi32_mask(_mm256_loadu_si256((const __m256i *)(pc + i)),
+						       _mm256_set1_epi32(-1));
+		uint64_t cm[8];
+
+		_mm512_storeu_si512(cm, _mm512_sub_epi64(
+			_mm512_sllv_epi64(one, _mm512_and_si512(hdr, f15)), one));
+		for (unsigned j = 0; j < 8; j += 2) {
+			/* two lines' lanes in one register, against their fp */
+			const __m512i sel = _mm512_set_epi64(
+				0x0004000400040004ll * (j + 1), 0x0004000400040004ll * (j + 1),
+				0x0004000400040004ll * (j + 1), 0x0004000400040004ll * (j + 1),
+				0x0004000400040004ll * j, 0x0004000400040004ll * j,
+				0x0004000400040004ll * j, 0x0004000400040004ll * j);
+			__m512i lanes = _mm512_inserti64x4(
+				_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ln[i + j] + 4))),
+				_mm256_loadu_si256((const __m256i *)(ln[i + j + 1] + 4)), 1);
+			uint32_t eq = _mm512_cmpeq_epi16_mask(lanes, _mm512_permutexvar_epi16(sel, fp));
+			flag |= (__mmask8)(((eq & cm[j]) != 0) << j | ((eq >> 16 & cm[j + 1]) != 0) << (j + 1));
+		}
+		need |= (uint32_t)flag << i;
+	}
+	return need;
+}
+
+static int nt_avx512(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+		       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+	return have;
+}
+#endif
+
+/* One burst of c <= NT_BURST keys: three passes.  Compute every key's home
+ * line and fetch it; resolve the keys in order, fetching what the few that
+ * need more will read; finish those.  vec: the first pass is the vector
+ * one, which also tests the prefix filter of every key: the caller must
+ * check that no change landed meanwhile. */
+static unsigned burst(const struct root *r, const struct base *b, const uint64_t *k, unsigned c,
+		      struct ntrie_match *m, bool vec)
+{
+	const uint8_t *ln[NT_BURST];
+	uint64_t hv[NT_BURST];
+	uint32_t cand[NT_BURST], pc[NT_BURST];
+	uint8_t later[NT_BURST];
+	bool walk[NT_BURST];
+	unsigned hits = 0, nl = 0;
+
+#ifdef NT_AVX512
+	if (vec) {
+		uint32_t need;
+		first_pass_avx512(b, k, c, ln, hv, b->plens | LOAD_RELAXED(&r->dmask) >> 16, pc);
+		need = exact_pass_avx512(b, k, c, ln, hv, pc);
+		for (unsigned i = 0; i < c; i++)
+			m[i].kind = 0;
+		for (; need; need &= need - 1) {
+			unsigned i = (unsigned)__builtin_ctz(need);
+			int rc = resolve_front(r, b, k[i], ln[i], hv[i], pc[i], &m[i], &walk[i],
+					       &cand[i]);
+			hits += rc & 1;
+			later[nl] = (uint8_t)i;
+			nl += rc >> 1;
+		}
+	} else
+#endif
+	{
+		(void)vec;
+		first_pass(b, k, c, ln, hv, pc);
+		for (unsigned i = 0; i < c; i++) {
+			int rc = resolve_front(r, b, k[i], ln[i], hv[i], pc[i], &m[i], &walk[i],
+					       &cand[i]);
+			hits += rc & 1;
+			later[nl] = (uint8_t)i;
+			nl += rc >> 1;
+		}
+	}
+	for (unsigned j = 0; j < nl; j++) {
+		unsigned i = later[j];
+		hits += (unsigned)resolve_back(b, k[i], ln[i], hv[i], walk[i], cand[i], &m[i]);
+	}
+	return hits;
 }
 
 unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned n,
@@ -693,158 +943,22 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 {
 	const struct root *r = LOAD_ACQUIRE(&t->root);
 	const struct base *b = r->base;
-	uint32_t dmask = LOAD_RELAXED(&r->dmask);
 	unsigned hits = 0;
-	const struct tab *tb[NT_BURST];
-	uint64_t bk[NT_BURST], rem[NT_BURST];
-	uint32_t st[NT_BURST], en[NT_BURST];
-	const uint64_t *blk[NT_BURST];
-	uint8_t hd[NT_BURST], pass[NT_BURST], sv[NT_BURST];
 
-	for (unsigned base_i = 0; base_i < n; base_i += NT_BURST) {
-		unsigned c = n - base_i < NT_BURST ? n - base_i : NT_BURST;
-		const uint64_t *k = keys + base_i;
-		struct ntrie_match *mm = m + base_i;
-		unsigned ns, nout, bh; /* nout: keys the gate turned away */
-		/* a change between the gate tests and the resolution below
-		 * could make a key that failed the gate early inconsistent
-		 * with a later key resolved after the change: then the burst
-		 * runs again without the gate (keys resolved in order) */
-		uint32_t seq0 = LOAD_ACQUIRE(&r->seq);
-		bool gate = true;
+	for (unsigned i = 0; i < n; i += NT_BURST) {
+		unsigned c = n - i < NT_BURST ? n - i : NT_BURST, h;
+		uint32_t seq = LOAD_ACQUIRE(&r->seq);
 
-redo:
-		ns = nout = bh = 0;
-		/* G1: gate block of each key; fetch it */
-		for (unsigned i = 0; i < c; i++) {
-			uint64_t key = k[i];
-			unsigned len = key & 15;
-			pass[i] = NT_GATE_SLOW;
-			hd[i] = gate ? (uint8_t)gate_head(b, key, len) : 0;
-			if (hd[i]) {
-				blk[i] = gate_block_of_key(b, key, len, hd[i]);
-				__builtin_prefetch(blk[i]);
-			}
-		}
-		/* G2: test; a key that passes goes on at once to stage 1 (its
-		 * bucket; fetch the directory line), so that the rest of the
-		 * gate tests hide that fetch */
-		for (unsigned i = 0; i < c; i++) {
-			uint64_t key = k[i];
-			unsigned len = key & 15;
-			mm[i].kind = 0;
-			if (hd[i]) {
-				pass[i] = (uint8_t)gate_test(key, len, hd[i], blk[i]);
-				nout += pass[i] == 0;
-			}
-			if (!pass[i] || !key_valid(key))
-				continue;
-			sv[ns++] = (uint8_t)i;
-			tb[i] = NULL;
-			blk[i] = pf_block(b, key);
-			if ((pass[i] & 2) && b->npl + b->nfl)
-				__builtin_prefetch(blk[i]);
-			if ((pass[i] & 1) && (b->lens[0] >> len & 1)) {
-				const struct tab *T = &b->tab[0][len];
-				uint64_t h = tab_hash(T, bcd2bin(key_bcd(key, len)));
-				bk[i] = h >> T->rbits;
-				rem[i] = h & T->rmask;
-				tb[i] = T;
-				__builtin_prefetch(tab_grp(T, bk[i]));
-			}
-		}
-		if (!ns)
-			goto done;
-		/* 2: bucket bounds; fetch the bucket */
-		for (unsigned j = 0; j < ns; j++) {
-			unsigned i = sv[j];
-			const struct tab *T = tb[i];
-			if (T) {
-				tab_bounds(T, bk[i], &st[i], &en[i]);
-				__builtin_prefetch((const char *)T->rem + (size_t)st[i] * T->rw);
-				__builtin_prefetch((const char *)T->rem + (size_t)en[i] * T->rw - 1);
-			}
-		}
-		/* 3: scan; fetch the value of a hit */
-		for (unsigned j = 0; j < ns; j++) {
-			unsigned i = sv[j];
-			const struct tab *T = tb[i];
-			if (!T) {
-				st[i] = NT_NO_POS;
-			} else {
-				uint32_t pos = tab_scan(T, st[i], en[i], rem[i]);
-				st[i] = pos;
-				if (pos != NT_NO_POS)
-					__builtin_prefetch((const char *)T->val +
-							   (size_t)pos * (b->wide ? 4 : 2));
-			}
-		}
-		/* 4: delta, values; keys whose filter names base prefixes (and
-		 * no delta prefix could be longer) queue for the prefix pipeline */
-		unsigned np = 0;
-		for (unsigned j = 0; j < ns; j++) {
-			unsigned i = sv[j];
-			uint64_t key = k[i];
-			unsigned len = key & 15;
-			uint32_t blens, l;
-			if ((pass[i] & 1) && exact_resolve(r, b, dmask, key, len, st[i], &mm[i])) {
-				bh++;
-				continue;
-			}
-			mm[i].kind = 0;
-			if (!(pass[i] & 2))
-				continue;
-			blens = pf_lens(b, key, len, blk[i]);
-			mm[i].kind = 0;
-			if (!((blens | dmask >> 16) & ((2u << len) - 1)))
-				continue;
-			l = 31 - (unsigned)__builtin_clz(blens | 1);
-			if (!blens || (dmask >> 16 & ((2u << len) - 1) & ~((2u << l) - 1)) ||
-			    (dmask >> 16 >> l & 1)) {
-				bh += (unsigned)prefix_probe(r, b, dmask, key, len, blens, &mm[i]);
-				continue;
-			}
-			/* P1: the longest candidate's bucket */
-			const struct tab *T = &b->tab[1][l];
-			uint64_t pk = (key & ~(~0ull >> (4 * l))) | l;
-			uint64_t h = tab_hash(T, bcd2bin(key_bcd(pk, l)));
-			tb[np] = T;
-			bk[np] = h >> T->rbits;
-			rem[np] = h & T->rmask;
-			en[np] = i;            /* which key */
-			st[np] = blens & ~(1u << l); /* the shorter candidates */
-			__builtin_prefetch(tab_grp(T, bk[np]));
-			np++;
-		}
-		/* P2, P3: bounds, then scan; a filter false positive falls back
-		 * to probing the shorter candidates one by one */
-		uint32_t ps[NT_BURST], pe[NT_BURST];
-		for (unsigned j = 0; j < np; j++) {
-			tab_bounds(tb[j], bk[j], &ps[j], &pe[j]);
-			__builtin_prefetch((const char *)tb[j]->rem + (size_t)ps[j] * tb[j]->rw);
-		}
-		for (unsigned j = 0; j < np; j++) {
-			unsigned i = en[j];
-			uint64_t key = k[i];
-			uint32_t pos = tab_scan(tb[j], ps[j], pe[j], rem[j]);
-			if (pos != NT_NO_POS) {
-				set_match(&mm[i], base_value(b, tb[j], pos), NTRIE_PREFIX,
-					  (unsigned)(tb[j] - &b->tab[1][0]));
-				bh++;
-			} else if ((st[j] | dmask >> 16) & ((2u << (key & 15)) - 1)) {
-				/* shorter base candidates, or delta prefixes */
-				bh += (unsigned)prefix_probe(r, b, dmask, key, key & 15, st[j], &mm[i]);
-			}
-		}
-done:
-		if (nout) {
+		h = burst(r, b, keys + i, c, m + i, t->vec);
+		if (t->vec) {
+			/* the prefix filter was read before the rest: if a
+			 * change landed in between, resolve the keys again, in
+			 * order */
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (LOAD_RELAXED(&r->seq) != seq0) {
-				gate = false;
-				goto redo;
-			}
+			if (LOAD_RELAXED(&r->seq) != seq)
+				h = burst(r, b, keys + i, c, m + i, false);
 		}
-		hits += bh;
+		hits += h;
 	}
 	return hits;
 }
@@ -888,31 +1002,56 @@ static uint64_t inv_mod2(uint64_t a)
 	return x;
 }
 
-static void tab_params(struct tab *T, unsigned len, uint64_t n, unsigned extra)
+/* Geometry of a table of n entries of len digits with vb-bit values: as
+ * many home lines as fill them to fill percent of their slots;
+ * the slots a line holds depend on the remainder's width, which depends on
+ * the number of lines, so iterate. */
+static void tab_params(struct tab *T, unsigned len, uint64_t n, unsigned vb, unsigned fill)
 {
 	uint64_t p10 = 1;
-	unsigned bits = 1, B = 0;
+	unsigned bits = 1, cap = 12, c = 12;
 
 	for (unsigned i = 0; i < len; i++)
 		p10 *= 10;
 	while ((1ull << bits) < p10)
 		bits++;
-	while (B < bits && B < 31 && (n >> B) > 10)
-		B++;
-	while (extra-- && B < bits && B < 31)
-		B++;
-	/* ~10 entries a bucket: 16-bit remainders with 2.5 a bucket (a 4x larger
-	 * directory) measured slower at 10M; the directory should stay cached. */
-	T->n = n;
+	memset(T, 0, sizeof(*T));
 	T->bits = (uint8_t)bits;
-	T->mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+	T->mask = (1ull << bits) - 1;
 	T->xs = (uint8_t)((bits + 1) / 2);
 	T->mul = (0x9e3779b97f4a7c15ull & T->mask) | 1;
 	T->inv = inv_mod2(T->mul) & T->mask;
-	T->nb = 1u << B;
-	T->rbits = (uint8_t)(bits - B);
-	T->rmask = (1ull << T->rbits) - 1;
-	T->rw = T->rbits <= 16 ? 2 : T->rbits <= 32 ? 4 : 8;
+	T->sh = (uint8_t)(len ? 64 - 4 * len : 60);
+	T->qs = (uint8_t)(bits > 32 ? bits - 32 : 0);
+	T->qt = (uint8_t)(bits - T->qs);
+	T->vb = (uint8_t)vb;
+	for (int it = 0; it < 6; it++) {
+		uint64_t nl = (n * 100 + cap * fill - 1) / (cap * fill), span;
+		unsigned rb = 0, restb;
+
+		nl = nl ? nl : 1;
+		nl = nl < (1ull << T->qt) ? nl : 1ull << T->qt;
+		/* h of the entries a line may hold: its own range and those of
+		 * the NT_D lines before it */
+		span = (((1ull << T->qt) + nl - 1) / nl) << T->qs;
+		while (rb < bits && (1ull << rb) < span * (NT_D + 1))
+			rb++;
+		restb = rb > 16 ? rb - 16 : 0;
+		c = NT_MAXCAP;
+		while (c > 1 && 4 + 2 * c + (c * restb + 7) / 8 + (c * vb + 7) / 8 > NT_LINE)
+			c--;
+		T->nl = nl;
+		T->rb = (uint8_t)rb;
+		T->restb = (uint8_t)restb;
+		T->rmask = (1ull << rb) - 1;
+		if (c == cap)
+			break;
+		cap = c;
+	}
+	T->cap = (uint8_t)c;
+	T->ro = (uint8_t)(4 + 2 * c);
+	T->vo = (uint8_t)(T->ro + (c * T->restb + 7) / 8);
+	T->size = (T->nl + NT_D) * NT_LINE;
 }
 
 static size_t align64(size_t x)
@@ -941,17 +1080,17 @@ static int ent_kind_ok(uint8_t kind)
 }
 
 struct pair {
-	uint64_t rem;
+	uint64_t h;
 	uint32_t val;
-	uint32_t ord; /* position in the bucket: input order */
+	uint32_t ord; /* position in the group: input order */
 };
 
 static int pair_cmp(const void *a, const void *b)
 {
 	const struct pair *x = a, *y = b;
 
-	if (x->rem != y->rem)
-		return x->rem < y->rem ? -1 : 1;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
 	return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
@@ -972,296 +1111,263 @@ static void pair_sort(struct pair *p, uint32_t n)
 	}
 }
 
-/* Sort bucket [s, e) (placed in input order) by (rem, input order), keep
- * the last of equal remainders (a later duplicate wins) and write them
- * from out; returns the number kept.  p has room for the bucket.  Values
- * travel with the remainders: reading them from the input here would be
- * a cache miss per entry. */
-static uint32_t bucket_finish(struct tab *T, const uint64_t *hrem, const uint32_t *hval,
-			      uint32_t s, uint32_t e, uint32_t out, struct pair *p, bool wide,
-			      struct vmap *vm)
+/* Sort group [s, e) of hh/hv (placed in input order) by h, keep the last
+ * of equal h (a later duplicate wins), write the kept ones from out on;
+ * returns how many.  p has room for the group. */
+static uint32_t group_finish(uint64_t *hh, uint32_t *hv, uint64_t s, uint64_t e, uint64_t out,
+			     struct pair *p)
 {
-	uint32_t n = e - s, kept = 0;
+	uint32_t n = (uint32_t)(e - s), kept = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		p[i] = (struct pair){ hrem[s + i], hval[s + i], i };
+		p[i] = (struct pair){ hh[s + i], hv[s + i], i };
 	pair_sort(p, n);
-	for (uint32_t i = 0; i < n; i++, kept++) {
-		uint32_t o = out + kept, v = p[i].val;
-		if (i + 1 < n && p[i + 1].rem == p[i].rem) {
-			kept--;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + 1 < n && p[i + 1].h == p[i].h)
 			continue;
-		}
-		switch (T->rw) {
-		case 2: ((uint16_t *)T->rem)[o] = (uint16_t)p[i].rem; break;
-		case 4: ((uint32_t *)T->rem)[o] = (uint32_t)p[i].rem; break;
-		default: ((uint64_t *)T->rem)[o] = p[i].rem;
-		}
-		if (wide)
-			((uint32_t *)T->val)[o] = v;
-		else
-			((uint16_t *)T->val)[o] = (uint16_t)vmap_get(vm, v);
+		hh[out + kept] = p[i].h;
+		hv[out + kept] = p[i].val;
+		kept++;
 	}
 	return kept;
 }
 
-/* Build a base from in[0..n) (validated) with 2^extra times the usual
- * buckets; other: bytes held besides the base (root, handle), for the
- * gate's budget.  NULL on ENOMEM, or with *ovf set when a directory group holds
- * more than 255 entries. */
-static struct base *base_build_try(const struct ntrie_entry *in, size_t n, unsigned extra,
-				   size_t other, bool *ovf)
+static void line_place(const struct tab *T, uint8_t *p, unsigned c, uint64_t h, uint32_t v)
 {
-	uint64_t cnt[2][NT_NTAB] = { { 0 } };
+	uint64_t cmp = h & T->rmask;
+	uint16_t fp = (uint16_t)cmp;
+
+	memcpy(p + 4 + 2 * c, &fp, 2);
+	line_put(p, T->ro * 8 + c * T->restb, T->restb, cmp >> 16);
+	line_put(p, T->vo * 8 + c * T->vb, T->vb, v);
+}
+
+static void hint_line(const struct tab *T, uint64_t h)
+{
+	uint32_t *hdr = (uint32_t *)(T->lines + tab_line(T, h) * NT_LINE);
+
+	__atomic_fetch_or(hdr, hdr_bit(h & T->rmask), __ATOMIC_RELEASE);
+}
+
+/* Build a base from in[0..n) (validated) with room for stash_room
+ * stashed entries.  NULL on ENOMEM, or with *more set when the stash
+ * needs more room. */
+static struct base *base_build_try(const struct ntrie_entry *in, size_t n, size_t stash_room,
+				   bool *more)
+{
+	uint64_t cnt[2][NT_NTAB] = { { 0 } }, toff[2][NT_NTAB], tstart[2][NT_NTAB];
+	uint64_t nprefix = 0, nlines = 0, acc = 0, maxg = 0;
 	struct vmap vm = { 0 };
-	size_t size, off, pf_bits = 512;
-	unsigned pf_head = 1;
+	struct tab tabs[2][NT_NTAB];
 	struct base *b = NULL;
-	uint64_t *hrem = NULL;
-	uint32_t *hval = NULL;
+	struct stash_ent *stash;
+	uint64_t *hh = NULL;
+	uint32_t *hv = NULL, *dir = NULL;
 	struct pair *pairs = NULL;
-	char *mem;
-	bool wide = false;
-	uint64_t nprefix = 0, gnblk;
+	size_t size, off, nstash = 0;
+	unsigned vb = 1;
 	uint8_t *reg = NULL;
+	uint64_t pf_n;
+	/* NTRIE_FILL=percent: lines sized for that fill instead, for tests
+	 * (over 100 sends entries to the stash) */
+	const char *fenv = getenv("NTRIE_FILL");
+	unsigned fill = fenv && atoi(fenv) > 0 && atoi(fenv) <= 1000 ? (unsigned)atoi(fenv) : NT_FILL_X100;
+	bool wide = false;
+	char *mem;
 
 	vm.mask = (1u << 17) - 1;
 	vm.keys = malloc((vm.mask + 1) * sizeof(uint32_t));
 	vm.idx = malloc((vm.mask + 1) * sizeof(uint16_t));
 	vm.used = calloc(vm.mask + 1, 1);
 	vm.vtab = malloc(65536 * sizeof(uint32_t));
-	if (!vm.keys || !vm.idx || !vm.used || !vm.vtab)
+	reg = calloc(NT_NREG, 1);
+	if (!vm.keys || !vm.idx || !vm.used || !vm.vtab || !reg)
 		goto fail;
-	/* gate heads: the shortest prefix of each region, 16 when none;
-	 * prefixes shorter than a region mark the regions they cover (0) */
-	reg = malloc(NT_NREG);
-	if (!reg)
-		goto fail;
-	memset(reg, 16, NT_NREG);
+	/* region heads: the shortest prefix entry of each region; one
+	 * shorter than NT_GR makes the regions it covers slow */
 	for (size_t i = 0; i < n; i++) {
-		unsigned len = in[i].key & 15;
+		unsigned len = in[i].key & 15, r = region_of(in[i].key);
 		cnt[in[i].kind - 1][len]++;
 		if (!wide && vmap_get(&vm, in[i].value) < 0)
 			wide = true;
-		if (in[i].kind == NTRIE_PREFIX) {
-			unsigned r = region_of(in[i].key), span = 1;
-			nprefix++;
-			if (len >= NT_GR) {
-				if (len < reg[r])
-					reg[r] = (uint8_t)len;
-				continue;
-			}
-			span = 1u << 4 * (NT_GR - len);
-			memset(reg + r, 0, span);
-		}
+		if (in[i].kind != NTRIE_PREFIX)
+			continue;
+		nprefix++;
+		if (len < NT_GR)
+			memset(reg + r, NT_SLOW, 1u << 4 * (NT_GR - len));
+		else if (reg[r] != NT_SLOW && (reg[r] == 0 || len < reg[r]))
+			reg[r] = (uint8_t)len;
 	}
-	/* regions without prefixes: the commonest prefix length (a longer
-	 * head spreads dense blocks, but a shorter prefix added later turns
-	 * the region's gate off until the next compaction) */
-	{
-		unsigned hdef = 9;
-		for (unsigned l = NT_GR, best = 0; l < NT_NTAB; l++)
-			if (cnt[1][l] > best) {
-				best = (unsigned)cnt[1][l];
-				hdef = l;
-			}
-		for (unsigned r = 0; r < NT_NREG; r++)
-			if (reg[r] == 16)
-				reg[r] = (uint8_t)hdef;
-	}
-	/* 32 bits per prefix: a false positive costs a probe 3% of the time */
-	while (pf_bits < nprefix * 32)
-		pf_bits <<= 1;
-	/* the longest head that leaves at most 1/32 of the prefixes shorter */
-	{
-		uint64_t shorter = 0;
-		for (unsigned l = 1; l < NT_NTAB; l++) {
-			if (cnt[1][l] && shorter <= nprefix / 32 + 16)
-				pf_head = l;
-			shorter += cnt[1][l];
-		}
-	}
+	while (!wide && (1u << vb) < vm.n)
+		vb++;
+	vb = wide ? 32 : vb;
+	pf_n = (nprefix * NT_PF_BITS + 63) / 64;
+	pf_n = pf_n < 8 ? 8 : pf_n;
 
-	/* one block: header, directories, remainders, values, filter, vtab */
-	{
-		struct tab tabs[2][NT_NTAB];
-		size = align64(sizeof(*b));
-		for (int k = 0; k < 2; k++)
-			for (unsigned l = 1; l < NT_NTAB; l++) {
-				if (!cnt[k][l])
-					continue;
-				tab_params(&tabs[k][l], l, cnt[k][l], extra);
-				size += align64(((size_t)tabs[k][l].nb + NT_GRP - 1) / NT_GRP * 16);
-				size += align64(cnt[k][l] * tabs[k][l].rw + 16);
-				size += align64(cnt[k][l] * (wide ? 4 : 2));
-			}
-		size += align64(pf_bits / 8);
-		size += wide ? 0 : align64(vm.n * 4);
-		size += align64(NT_NREG);
-		/* the gate: what the byte budget leaves, within [MIN, MAX] bits
-		 * an entry (its false positives cost a slow-path probe) */
-		{
-			uint64_t room = (uint64_t)n * NT_BUDGET_X100 / 100, gbits;
-			room = room > size + other ? (room - size - other) * 8 : 0;
-			gbits = room < (uint64_t)n * NT_GATE_MIN ? (uint64_t)n * NT_GATE_MIN : room;
-			gbits = gbits > (uint64_t)n * NT_GATE_MAX ? (uint64_t)n * NT_GATE_MAX : gbits;
-			gnblk = (gbits + 511) / 512;
-			gnblk = gnblk ? gnblk : 1;
+	/* one block: header, lines, stash, prefix filter, values */
+	size = align64(sizeof(*b));
+	for (int k = 0; k < 2; k++)
+		for (unsigned l = 0; l < NT_NTAB; l++) {
+			tab_params(&tabs[k][l], l, cnt[k][l], vb, fill);
+			size += tabs[k][l].size;
+			toff[k][l] = nlines;
+			nlines += tabs[k][l].nl + 1;
 		}
-		size += gnblk * 64;
-		mem = big_alloc(size);
-		if (!mem)
-			goto fail;
-		b = (struct base *)mem;
-		memset(b, 0, sizeof(*b));
-		b->wide = wide;
-		b->bytes = size;
-		off = align64(sizeof(*b));
-		for (int k = 0; k < 2; k++)
-			for (unsigned l = 1; l < NT_NTAB; l++) {
-				struct tab *T = &b->tab[k][l];
-				if (!cnt[k][l])
-					continue;
-				*T = tabs[k][l];
-				T->dg = (struct dgrp *)(mem + off);
-				off += align64(((size_t)T->nb + NT_GRP - 1) / NT_GRP * 16);
-				T->dir = big_alloc(((size_t)T->nb + 1) * 4);
-				if (!T->dir)
-					goto fail;
-				memset(T->dir, 0, ((size_t)T->nb + 1) * 4);
-				T->rem = mem + off;
-				off += align64(cnt[k][l] * T->rw + 16);
-				T->val = mem + off;
-				off += align64(cnt[k][l] * (wide ? 4 : 2));
-			}
-		b->pfilter = (uint64_t *)(mem + off);
-		memset(mem + off, 0, pf_bits / 8);
-		off += align64(pf_bits / 8);
-		if (!wide)
-			b->vtab = (uint32_t *)(mem + off);
-		off += wide ? 0 : align64(vm.n * 4);
-		b->region = (uint8_t *)(mem + off);
-		memcpy(b->region, reg, NT_NREG);
-		off += align64(NT_NREG);
-		b->gate = (uint64_t *)(mem + off);
-		b->gnblk = gnblk;
-		memset(b->gate, 0, gnblk * 64);
-		b->pf_log = (uint8_t)__builtin_ctzll(pf_bits);
-		b->pf_head = (uint8_t)pf_head;
-		for (unsigned l = 1; l < pf_head; l++)
-			if (cnt[1][l])
-				b->pf_flat |= (uint16_t)(1u << l);
-	}
-
-	/* huge pages: the placement pass writes these at random */
-	hrem = big_alloc((n ? n : 1) * sizeof(*hrem));
-	hval = big_alloc((n ? n : 1) * sizeof(*hval));
-	if (!hrem || !hval)
+	size += align64(stash_room * sizeof(struct stash_ent));
+	size += align64(pf_n * 8) + align64(NT_NREG + 4);
+	size += wide ? 0 : align64(vm.n * 4);
+	mem = big_alloc(size);
+	if (!mem)
 		goto fail;
-	/* counting sort by (table, bucket): count, prefix sums, place */
+	memset(mem, 0, size);
+	b = (struct base *)mem;
+	b->wide = wide;
+	b->bytes = size;
+	b->pf_n = pf_n;
+	off = align64(sizeof(*b));
+	for (int k = 0; k < 2; k++)
+		for (unsigned l = 0; l < NT_NTAB; l++) {
+			b->tab[k][l] = tabs[k][l];
+			b->tab[k][l].lines = (uint8_t *)mem + off;
+			off += tabs[k][l].size;
+		}
+	stash = (struct stash_ent *)(mem + off);
+	b->stash = stash;
+	off += align64(stash_room * sizeof(struct stash_ent));
+	b->pf = (uint64_t *)(mem + off);
+	off += align64(pf_n * 8);
+	/* 4 bytes of slack: the vector pass reads a region as 32 bits */
+	b->region = (uint8_t *)mem + off;
+	memcpy(b->region, reg, NT_NREG);
+	off += align64(NT_NREG + 4);
+	if (!wide) {
+		memcpy(mem + off, vm.vtab, vm.n * 4);
+		b->vtab = (const uint32_t *)(mem + off);
+	}
+
+	/* counting sort by (table, home line): count, prefix sums, place;
+	 * huge pages: the placement writes at random */
+	dir = calloc(nlines + 1, sizeof(*dir));
+	hh = big_alloc((n ? n : 1) * sizeof(*hh));
+	hv = big_alloc((n ? n : 1) * sizeof(*hv));
+	if (!dir || !hh || !hv)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		unsigned len = in[i].key & 15;
-		struct tab *T = &b->tab[in[i].kind - 1][len];
-		uint64_t h = tab_hash(T, bcd2bin(key_bcd(in[i].key, len)));
-		T->dir[(h >> T->rbits) + 1]++;
-		if (in[i].kind == NTRIE_PREFIX) {
-			uint64_t *w = (uint64_t *)(b->pf_flat >> len & 1 ? pf_block_of(b, in[i].key)
-									 : pf_block(b, in[i].key));
-			unsigned bit = pf_bit(in[i].key);
-			w[bit >> 6] |= 1ull << (bit & 63);
-		}
+		unsigned len = in[i].key & 15, k = in[i].kind - 1;
+		const struct tab *T = &b->tab[k][len];
+		dir[toff[k][len] + tab_line(T, tab_h(T, in[i].key)) + 1]++;
 	}
-	{
-		/* tables share hrem/hval: table k,l occupies [tstart, tstart + n) */
-		uint64_t tstart[2][NT_NTAB], acc = 0;
-		for (int k = 0; k < 2; k++)
-			for (unsigned l = 1; l < NT_NTAB; l++) {
-				struct tab *T = &b->tab[k][l];
-				tstart[k][l] = acc;
-				if (!cnt[k][l])
-					continue;
-				for (uint32_t j = 0; j < T->nb; j++)
-					T->dir[j + 1] += T->dir[j];
-				acc += cnt[k][l];
+	for (int k = 0; k < 2; k++)
+		for (unsigned l = 0; l < NT_NTAB; l++) {
+			uint32_t *d = dir + toff[k][l];
+			for (uint64_t L = 0; L < b->tab[k][l].nl; L++) {
+				maxg = d[L + 1] > maxg ? d[L + 1] : maxg;
+				d[L + 1] += d[L];
 			}
-		for (size_t i = 0; i < n; i++) {
-			unsigned len = in[i].key & 15, k = in[i].kind - 1;
-			struct tab *T = &b->tab[k][len];
-			uint64_t h = tab_hash(T, bcd2bin(key_bcd(in[i].key, len)));
-			uint64_t pos = tstart[k][len] + T->dir[h >> T->rbits]++;
-			hrem[pos] = h & T->rmask;
-			hval[pos] = in[i].value;
-			gate_add(b, in[i].key, in[i].kind);
+			tstart[k][l] = acc;
+			acc += cnt[k][l];
 		}
-		/* dir[j] is now the end of bucket j: finish buckets, dropping
-		 * duplicates and rewriting dir as starts */
-		uint32_t maxb = 0;
-		for (int k = 0; k < 2; k++)
-			for (unsigned l = 1; l < NT_NTAB; l++)
-				for (uint32_t j = 0; cnt[k][l] && j < b->tab[k][l].nb; j++) {
-					uint32_t sz = b->tab[k][l].dir[j] - (j ? b->tab[k][l].dir[j - 1] : 0);
-					maxb = sz > maxb ? sz : maxb;
-				}
-		pairs = malloc((maxb + 1) * sizeof(*pairs));
-		if (!pairs)
-			goto fail;
-		vm.n = 0;
-		memset(vm.used, 0, vm.mask + 1);
-		for (int k = 0; k < 2; k++)
-			for (unsigned l = 1; l < NT_NTAB; l++) {
-				struct tab *T = &b->tab[k][l];
-				uint32_t s = 0, out = 0;
-				if (!cnt[k][l])
-					continue;
-				for (uint32_t j = 0; j < T->nb; j++) {
-					uint32_t e = T->dir[j];
-					uint32_t kept = bucket_finish(T, hrem + tstart[k][l],
-								      hval + tstart[k][l], s, e, out,
-								      pairs, wide, &vm);
-					T->dir[j] = out;
-					out += kept;
-					s = e;
-				}
-				T->dir[T->nb] = out;
-				T->n = out;
-				for (uint32_t g = 0; g * NT_GRP < T->nb; g++) {
-					struct dgrp *G = (struct dgrp *)&T->dg[g];
-					uint32_t b0 = g * NT_GRP;
-					G->base = T->dir[b0];
-					for (uint32_t j = 0; j < NT_GRP; j++) {
-						uint32_t e = T->dir[b0 + j + 1 <= T->nb ? b0 + j + 1 : T->nb];
-						if (e - G->base > 255) {
-							*ovf = true;
-							goto fail;
-						}
-						G->end[j] = (uint8_t)(e - G->base);
+	for (size_t i = 0; i < n; i++) {
+		unsigned len = in[i].key & 15, k = in[i].kind - 1;
+		const struct tab *T = &b->tab[k][len];
+		uint64_t h = tab_h(T, in[i].key);
+		uint64_t pos = tstart[k][len] + dir[toff[k][len] + tab_line(T, h)]++;
+		hh[pos] = h;
+		hv[pos] = in[i].value;
+	}
+	pairs = malloc((maxg + 1) * sizeof(*pairs));
+	if (!pairs)
+		goto fail;
+	for (int k = 0; k < 2; k++)
+		for (unsigned l = 0; l < NT_NTAB; l++) {
+			struct tab *T = &b->tab[k][l];
+			uint32_t *gs = dir + toff[k][l];
+			uint64_t *H = hh + tstart[k][l];
+			uint32_t *V = hv + tstart[k][l];
+			uint64_t s = 0, out = 0, next = 0;
+
+			if (!cnt[k][l])
+				continue;
+			/* gs[L] is the end of group L: drop duplicates, make
+			 * gs[L] its start */
+			for (uint64_t L = 0; L < T->nl; L++) {
+				uint64_t e = gs[L];
+				uint32_t kept = group_finish(H, V, s, e, out, pairs);
+				gs[L] = (uint32_t)out;
+				out += kept;
+				s = e;
+			}
+			gs[T->nl] = (uint32_t)out;
+			T->n = out;
+			/* linear probing by lines, in home order: line L takes
+			 * the waiting entries homed at L - NT_D..L; older ones go
+			 * to the stash.  So the lines from an entry's home to
+			 * where it is are all full. */
+			for (uint64_t L = 0; L < T->nl + NT_D; L++) {
+				uint8_t *p = T->lines + L * NT_LINE;
+				uint64_t lim = L < T->nl ? gs[L + 1] : out;
+				uint64_t old = L < NT_D ? 0 : gs[L - NT_D < T->nl ? L - NT_D : T->nl];
+				unsigned c = 0;
+				while (next < lim && c < T->cap) {
+					uint64_t h = H[next];
+					uint32_t v = wide ? V[next] : (uint32_t)vmap_get(&vm, V[next]);
+					if (next < old) {
+						if (nstash == stash_room)
+							goto full;
+						stash[nstash++] = (struct stash_ent){ h, V[next], (unsigned)k << 4 | l };
+						hint_line(T, h);
+					} else {
+						line_place(T, p, c++, h, v);
+						if (tab_line(T, h) != L)
+							hint_line(T, h);
 					}
+					next++;
 				}
-				free(T->dir);
-				T->dir = NULL;
-				b->lens[k] |= (uint16_t)(1u << l);
-				if (k == 1 && l >= b->pf_head)
-					b->pl[b->npl++] = (uint8_t)l;
-				else if (k == 1)
-					b->fl[b->nfl++] = (uint8_t)l;
-				b->entries += out;
-				if (k == 1)
-					b->prefixes += out;
+				*(uint32_t *)p |= c;
 			}
+			for (; next < out; next++) {
+				if (nstash == stash_room)
+					goto full;
+				stash[nstash++] = (struct stash_ent){ H[next], V[next], (unsigned)k << 4 | l };
+				hint_line(T, H[next]);
+			}
+			b->entries += out;
+			if (k == 1) {
+				b->prefixes += out;
+				b->plens |= 1u << l;
+			}
+		}
+	qsort(stash, nstash, sizeof(*stash), stash_cmp);
+	b->nstash = (uint32_t)nstash;
+	for (unsigned l = 0; l < NT_NTAB; l++) {
+		const struct tab *T = &b->tab[0][l];
+		b->vp.sh[l] = T->sh;
+		b->vp.xs[l] = T->xs;
+		b->vp.mul[l] = T->mul;
+		b->vp.mask[l] = T->mask;
+		b->vp.qs[l] = T->qs;
+		b->vp.nl[l] = T->nl;
+		b->vp.qt[l] = T->qt;
+		b->vp.lines[l] = (uintptr_t)T->lines;
+		b->vp.rmask[l] = T->rmask;
 	}
-	if (!wide)
-		memcpy((uint32_t *)b->vtab, vm.vtab, vm.n * sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = in[i].key;
+		unsigned H = reg[region_of(key)];
+		if (in[i].kind == NTRIE_PREFIX && H != NT_SLOW)
+			*(uint64_t *)pf_word(b, (key & pmask[H]) | H) |= pf_bits(key);
+	}
 	goto out;
+full:
+	*more = true;
 fail:
-	for (int k = 0; b && k < 2; k++)
-		for (unsigned l = 1; l < NT_NTAB; l++)
-			free(b->tab[k][l].dir);
 	free(b);
 	b = NULL;
 out:
 	free(pairs);
-	free(hrem);
-	free(hval);
+	free(dir);
+	free(hh);
+	free(hv);
 	free(vm.keys);
 	free(vm.idx);
 	free(vm.used);
@@ -1270,15 +1376,18 @@ out:
 	return b;
 }
 
-static struct base *base_build(const struct ntrie_entry *in, size_t n, size_t other)
+static struct base *base_build(const struct ntrie_entry *in, size_t n)
 {
-	for (unsigned extra = 0;; extra++) {
-		bool ovf = false;
-		struct base *b = base_build_try(in, n, extra, other, &ovf);
-		/* more buckets always end an overflow: at B = bits a bucket
-		 * holds at most one entry */
-		if (b || !ovf || extra > 40)
-			return b; /* the last: B capped at 31 bits, give up (ENOMEM) */
+	/* linear probing over lines 75% full leaves ~0.1% of the entries
+	 * more than NT_D lines from home */
+	size_t room = n / 512 + 64;
+
+	for (;;) {
+		bool more = false;
+		struct base *b = base_build_try(in, n, room, &more);
+		if (b || !more)
+			return b;
+		room = room * 4 > n + 64 ? n + 64 : room * 4;
 	}
 }
 
@@ -1328,14 +1437,6 @@ static struct dslot *delta_slot(struct root *r, uint64_t key, unsigned kind)
 	}
 }
 
-/* Writer: before a change.  The change's release store orders this
- * before it, so a reader that sees the change and then loads seq after
- * an acquire fence sees the bump. */
-static void root_bump(struct root *r)
-{
-	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
-}
-
 static void delta_publish(struct root *r, struct dslot *s, uint64_t key, unsigned kind,
 			  uint64_t meta)
 {
@@ -1367,7 +1468,14 @@ struct ntrie *ntrie_create(const struct ntrie_config *cfg)
 	if (cfg)
 		t->cfg = *cfg;
 	t->delta_cap = t->cfg.delta_capacity ? t->cfg.delta_capacity : NT_DEFAULT_DELTA;
-	b = base_build(NULL, 0, 0);
+#ifdef NT_AVX512
+	{
+		/* NTRIE_ISA=scalar: the portable path, for tests */
+		const char *isa = getenv("NTRIE_ISA");
+		t->vec = nt_avx512() && !(isa && strcmp(isa, "scalar") == 0);
+	}
+#endif
+	b = base_build(NULL, 0);
 	t->root = b ? root_new(b, t->delta_cap) : NULL;
 	if (!t->root) {
 		free(b);
@@ -1406,7 +1514,7 @@ static int valid_entry(uint64_t key, unsigned kind)
  * memory: nothing changed). */
 static struct base *install_base(struct ntrie *t, const struct ntrie_entry *entries, size_t n)
 {
-	struct base *b = base_build(entries, n, t->root->bytes + sizeof(*t));
+	struct base *b = base_build(entries, n);
 	struct root *r;
 
 	if (!b)
@@ -1441,10 +1549,9 @@ int ntrie_build(struct ntrie *t, const struct ntrie_entry *entries, size_t n)
 /* Base state of (key, kind): 1 present, 0 absent. */
 static int base_has(const struct base *b, uint64_t key, unsigned kind)
 {
-	unsigned len = key & 15;
+	uint32_t v;
 
-	return (b->lens[kind - 1] >> len & 1) &&
-	       tab_find(&b->tab[kind - 1][len], key, len) != NT_NO_POS;
+	return tab_get(b, kind, key, &v);
 }
 
 /* Enumerate base entries not shadowed by the delta, then live delta
@@ -1460,22 +1567,36 @@ static struct ntrie_entry *collect(const struct root *r, size_t *np)
 	for (unsigned k = 0; k < 2; k++)
 		for (unsigned l = 1; l < NT_NTAB; l++) {
 			const struct tab *T = &b->tab[k][l];
-			if (!(b->lens[k] >> l & 1))
+			if (!T->n)
 				continue;
-			for (uint32_t j = 0; j < T->nb; j++) {
-				uint32_t s, e;
-				tab_bounds(T, j, &s, &e);
-				for (uint32_t i = s; i < e; i++) {
-					uint64_t h = (uint64_t)j << T->rbits | tab_rem_at(T, i);
-					uint64_t key = bin2key(tab_unhash(T, h), l);
-					uint64_t meta;
+			for (uint64_t L = 0; L < T->nl + NT_D; L++) {
+				const uint8_t *p = T->lines + L * NT_LINE;
+				unsigned cnt = line_hdr(p) & 15;
+				/* the entries here are homed at L - NT_D..L */
+				uint64_t lo = line_start(T, L < NT_D ? 0 : L - NT_D);
+				for (unsigned j = 0; j < cnt; j++) {
+					uint16_t fp;
+					uint64_t cmp, h, key, meta;
+					memcpy(&fp, p + 4 + 2 * j, 2);
+					cmp = fp | line_bits(p, T->ro * 8 + j * T->restb, T->restb) << 16;
+					h = lo + ((cmp - lo) & T->rmask);
+					key = bin2key(tab_unhash(T, h), l);
 					if (r->used && delta_find(r, key, k + 1, &meta) >= 0)
 						continue;
 					out[n++] = (struct ntrie_entry){ .key = key, .kind = (uint8_t)(k + 1),
-									 .value = base_value(b, T, i) };
+									 .value = line_value(b, T, p, j) };
 				}
 			}
 		}
+	for (uint32_t i = 0; i < b->nstash; i++) {
+		const struct stash_ent *e = &b->stash[i];
+		const struct tab *T = &b->tab[e->tid >> 4][e->tid & 15];
+		uint64_t key = bin2key(tab_unhash(T, e->h), e->tid & 15), meta;
+		if (r->used && delta_find(r, key, (e->tid >> 4) + 1, &meta) >= 0)
+			continue;
+		out[n++] = (struct ntrie_entry){ .key = key, .kind = (uint8_t)((e->tid >> 4) + 1),
+						 .value = e->value };
+	}
 	for (uint32_t i = 0; i <= r->slot_mask; i++) {
 		const struct dslot *s = &r->slots[i];
 		if (s->key && META_LIVE(s->meta))
@@ -1502,6 +1623,38 @@ int ntrie_compact(struct ntrie *t)
 	return b ? 0 : -ENOMEM;
 }
 
+/* Writer, after a change of (key, kind) is published in the delta: make
+ * the lookups that could see it look (a bit in its home line's filter or
+ * in the prefix filter; they only ever gain bits), with a release store
+ * after the change, so that a reader that sees the bit sees the change;
+ * then count the change for bulk lookups (see ntrie_lookup_bulk). */
+static void hint_change(struct root *r, uint64_t key, unsigned kind)
+{
+	struct base *b = (struct base *)r->base;
+	unsigned len = key & 15;
+
+	if (kind == NTRIE_EXACT) {
+		hint_line(&b->tab[0][len], tab_h(&b->tab[0][len], key));
+	} else if (len < NT_GR) {
+		/* the regions it covers: every prefix length is a candidate */
+		for (unsigned x = region_of(key); x < region_of(key) + (1u << 4 * (NT_GR - len)); x++)
+			__atomic_store_n(&b->region[x], NT_SLOW, __ATOMIC_RELEASE);
+	} else {
+		unsigned x = region_of(key), H = b->region[x];
+		if (H > len && H != NT_SLOW) {
+			__atomic_store_n(&b->region[x], NT_SLOW, __ATOMIC_RELEASE);
+		} else if (H != NT_SLOW) {
+			/* a region without prefixes gets this one's length as head,
+			 * once the bit is there */
+			H = H ? H : len;
+			__atomic_fetch_or((uint64_t *)pf_word(b, (key & pmask[H]) | H), pf_bits(key),
+					  __ATOMIC_RELEASE);
+			__atomic_store_n(&b->region[x], (uint8_t)H, __ATOMIC_RELEASE);
+		}
+	}
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
+}
+
 int ntrie_insert(struct ntrie *t, uint64_t key, enum ntrie_kind kind, uint32_t value)
 {
 	struct dslot *s;
@@ -1512,8 +1665,6 @@ int ntrie_insert(struct ntrie *t, uint64_t key, enum ntrie_kind kind, uint32_t v
 	s = delta_slot(t->root, key, kind);
 	if (s->key) {
 		present = META_LIVE(s->meta);
-		root_bump(t->root);
-		gate_add((struct base *)t->root->base, key, kind);
 		__atomic_store_n(&s->meta, META(value, kind, 1), __ATOMIC_RELEASE);
 	} else {
 		if (t->root->used >= t->delta_cap) {
@@ -1523,10 +1674,9 @@ int ntrie_insert(struct ntrie *t, uint64_t key, enum ntrie_kind kind, uint32_t v
 			s = delta_slot(t->root, key, kind);
 		}
 		present = base_has(t->root->base, key, kind);
-		root_bump(t->root);
-		gate_add((struct base *)t->root->base, key, kind);
 		delta_publish(t->root, s, key, kind, META(value, kind, 1));
 	}
+	hint_change(t->root, key, kind);
 	if (!present) {
 		t->entries++;
 		t->prefixes += kind == NTRIE_PREFIX;
@@ -1545,7 +1695,6 @@ int ntrie_delete(struct ntrie *t, uint64_t key, enum ntrie_kind kind)
 	if (s->key) {
 		if (!META_LIVE(s->meta))
 			return -ENOENT;
-		root_bump(t->root);
 		__atomic_store_n(&s->meta, META(0, kind, 0), __ATOMIC_RELEASE);
 	} else {
 		if (!base_has(t->root->base, key, kind))
@@ -1556,9 +1705,9 @@ int ntrie_delete(struct ntrie *t, uint64_t key, enum ntrie_kind kind)
 				return rc;
 			s = delta_slot(t->root, key, kind);
 		}
-		root_bump(t->root);
 		delta_publish(t->root, s, key, kind, META(0, kind, 0));
 	}
+	hint_change(t->root, key, kind);
 	t->entries--;
 	t->prefixes -= kind == NTRIE_PREFIX;
 	t->version++;

@@ -342,7 +342,7 @@ static void test_ntrie_bulk_matches_single(void **state)
 	ntrie_free(t);
 }
 
-/* ---- the gate (a Bloom filter in front of every lookup) ---- */
+/* ---- the filters: the prefix filter, the lines' filters ---- */
 
 /* Random digits after head, to length len. */
 static uint64_t extend(const char *head, unsigned len, uint64_t *seed)
@@ -376,10 +376,10 @@ static void expect(struct ntrie *t, uint64_t key, unsigned kind, unsigned len, u
 	}
 }
 
-/* A big set so that the gate is selective: keys covered by a listed
- * prefix of every length pass it, whether the prefix came with the build
- * or later, shorter or longer than the region's head. */
-static void test_ntrie_gate_passes_keys_under_listed_prefixes(void **state)
+/* A big set so that the prefix filter is selective: keys covered by a
+ * listed prefix of every length pass it, whether the prefix came with the
+ * build or later, shorter or longer than the region's head. */
+static void test_ntrie_filter_passes_keys_under_listed_prefixes(void **state)
 {
 	static const char *pfx[] = { "8", "81", "813", "8134", "81345", "813456", "8134567",
 				     "81345678", "813456789", "8134567890" };
@@ -392,8 +392,8 @@ static void test_ntrie_gate_passes_keys_under_listed_prefixes(void **state)
 	for (size_t i = 0; i < n; i++)
 		e[i] = (struct ntrie_entry){ extend(i % 2 ? "8190" : "8150", 12, &seed), 1,
 					     NTRIE_EXACT };
-	/* prefixes of 4..10 digits in region 8134 (its head is 4 then); 9
-	 * digits is the commonest length, the head of regions without any */
+	/* prefixes of 4..10 digits in region 813 (its head is 4 then), and
+	 * three of 9 digits in 817 */
 	for (unsigned i = 3; i < 10; i++)
 		e[n++] = (struct ntrie_entry){ K(pfx[i]), 100 + i, NTRIE_PREFIX };
 	for (unsigned i = 0; i < 3; i++)
@@ -410,8 +410,8 @@ static void test_ntrie_gate_passes_keys_under_listed_prefixes(void **state)
 				best++;
 			expect(t, k, NTRIE_PREFIX, (unsigned)strlen(pfx[best]), 100 + best);
 		}
-	/* after the build: in region 8150 (head 9) a prefix as long as the
-	 * head, then a shorter one; in 8190 a longer one; short ones */
+	/* after the build: in region 815 (no prefix yet) one of 9 digits, then
+	 * a shorter one; in 819 one of 12 digits, then one of 3; one of 1 */
 	assert_int_equal(ntrie_insert(t, K("815012345"), NTRIE_PREFIX, 7), 0);
 	assert_int_equal(ntrie_insert(t, K("8150"), NTRIE_PREFIX, 8), 0);
 	assert_int_equal(ntrie_insert(t, K("819012345678"), NTRIE_PREFIX, 9), 0);
@@ -438,9 +438,9 @@ static void test_ntrie_gate_passes_keys_under_listed_prefixes(void **state)
 	ntrie_free(t);
 }
 
-/* Deleted keys stay in the gate (it only sets bits) but must miss;
- * re-inserted ones hit, before and after compaction. */
-static void test_ntrie_gate_delete_and_reinsert(void **state)
+/* Deleted keys keep their filter bits (filters only gain bits) but must
+ * miss; re-inserted ones hit, before and after compaction. */
+static void test_ntrie_filter_delete_and_reinsert(void **state)
 {
 	struct ntrie *t = new_trie(0);
 	size_t n = 20000;
@@ -468,7 +468,7 @@ static void test_ntrie_gate_delete_and_reinsert(void **state)
 	assert_int_equal(ntrie_delete(t, K("81312345678"), NTRIE_EXACT), 0);
 	assert_int_equal(ntrie_compact(t), 0);
 	expect(t, K("81312345678"), NTRIE_PREFIX, 7, 6);
-	/* a new key in a built gate: visible at once */
+	/* a new key in a built trie: visible at once */
 	assert_int_equal(ntrie_insert(t, K("81399999999"), NTRIE_EXACT, 9), 0);
 	expect(t, K("81399999999"), NTRIE_EXACT, 11, 9);
 	free(e);
@@ -477,7 +477,7 @@ static void test_ntrie_gate_delete_and_reinsert(void **state)
 
 /* Exact and prefix entries of every length 1..15, from a build and from
  * inserts; misses of every length. */
-static void test_ntrie_gate_every_key_length(void **state)
+static void test_ntrie_filter_every_key_length(void **state)
 {
 	struct ntrie *t = new_trie(0);
 	static struct ntrie_entry e[40000];
@@ -690,6 +690,135 @@ static void test_ntrie_property_random_ops_match_model(void **state)
 	ntrie_free(t);
 }
 
+/* k followed by random digits, up to 15 in all. */
+static uint64_t extend_key(uint64_t k)
+{
+	unsigned len = k & 15, to = len + (unsigned)(rnd() % (16 - len));
+
+	k &= ~15ull;
+	for (unsigned i = len; i < to; i++)
+		k |= (rnd() % 10) << (60 - 4 * i);
+	return k | to;
+}
+
+/* The property test again on the portable path (bulk lookups without
+ * AVX-512), and with lines sized so full that many entries are displaced
+ * or stashed. */
+static void test_ntrie_property_portable_path_and_full_lines(void **state)
+{
+	setenv("NTRIE_ISA", "scalar", 1);
+	test_ntrie_property_random_ops_match_model(state);
+	setenv("NTRIE_FILL", "150", 1);
+	test_ntrie_property_random_ops_match_model(state);
+	unsetenv("NTRIE_ISA");
+	test_ntrie_property_random_ops_match_model(state);
+	unsetenv("NTRIE_FILL");
+}
+
+/* A build of 30000 random entries (exact and prefix, 1..15 digits, many
+ * prefixes 1..3 digits shorter than numbers) checked key by key against the
+ * model, in bursts and one by one: under every layout (lines 75%, 100% and
+ * 300% full: displaced and stashed entries) and both bulk paths; then after
+ * inserts and deletes, and after a compaction. */
+static void test_ntrie_layouts_and_paths_match_model(void **state)
+{
+	static const char *fills[] = { NULL, "100", "300" };
+	static const char *isas[] = { NULL, "scalar" };
+	const size_t n = 30000;
+	struct ntrie_entry *e = malloc(n * sizeof(*e));
+	uint64_t *q = malloc(4 * n * sizeof(*q));
+	struct ntrie_match *mb = malloc(4 * n * sizeof(*mb));
+	struct model md;
+	(void)state;
+
+	assert_non_null(e);
+	md.mask = (1u << 20) - 1;
+	md.s = calloc(md.mask + 1, sizeof(*md.s));
+	for (int f = 0; f < 3; f++)
+		for (int a = 0; a < 2; a++) {
+			size_t nq = 0, hits = 0, got;
+			struct ntrie *t;
+			uint64_t walked = 0;
+
+			if (fills[f])
+				setenv("NTRIE_FILL", fills[f], 1);
+			else
+				unsetenv("NTRIE_FILL");
+			if (isas[a])
+				setenv("NTRIE_ISA", isas[a], 1);
+			else
+				unsetenv("NTRIE_ISA");
+			t = new_trie(256);
+			memset(md.s, 0, (md.mask + 1) * sizeof(*md.s));
+			for (size_t i = 0; i < n; i++) {
+				uint64_t k = random_key();
+				unsigned len = k & 15;
+				uint8_t kind = rnd() % 4 ? NTRIE_EXACT : NTRIE_PREFIX;
+				if (kind == NTRIE_PREFIX && len > 3 && rnd() % 2) {
+					unsigned l = len - 1 - (unsigned)(rnd() % 3);
+					k = (k & ~(~0ull >> (4 * l))) | l;
+				}
+				e[i] = (struct ntrie_entry){ k, (uint32_t)rnd() % 70000, kind };
+				*model_slot(&md, k, kind) = (struct model_slot){ k, e[i].value, kind, 1 };
+			}
+			assert_int_equal(ntrie_build(t, e, n), 0);
+			for (int round = 0; round < 3; round++) {
+				nq = hits = 0;
+				for (size_t i = 0; i < n; i++) {
+					q[nq++] = e[i].key;
+					q[nq++] = extend_key(e[i].key);
+					q[nq++] = random_key();
+					q[nq++] = (e[i].key & ~15ull) | 15; /* an extension or invalid */
+				}
+				got = 0;
+				for (size_t i = 0; i < nq; i += 32)
+					got += ntrie_lookup_bulk(t, q + i, nq - i < 32 ? (unsigned)(nq - i) : 32,
+								 mb + i);
+				for (size_t i = 0; i < nq; i++) {
+					struct ntrie_match x, s1;
+					int h = model_lookup(&md, q[i], &x);
+					hits += (size_t)h;
+					assert_int_equal(ntrie_lookup(t, q[i], &s1), h);
+					assert_int_equal(mb[i].kind, x.kind);
+					assert_int_equal(s1.kind, x.kind);
+					if (h) {
+						assert_int_equal(mb[i].value, x.value);
+						assert_int_equal(mb[i].len, x.len);
+						assert_int_equal(s1.value, x.value);
+					}
+				}
+				assert_int_equal(got, hits);
+				/* changes through the delta, then (round 2) compacted */
+				for (size_t i = 0; i < 200; i++) {
+					struct ntrie_entry *x = &e[rnd() % n];
+					struct model_slot *s = model_slot(&md, x->key, x->kind);
+					if (s->live) {
+						assert_int_equal(ntrie_delete(t, x->key, x->kind), 0);
+						s->live = 0;
+					} else {
+						assert_int_equal(ntrie_insert(t, x->key, x->kind, 5), 0);
+						*s = (struct model_slot){ x->key, 5, x->kind, 1 };
+					}
+				}
+				if (round == 1)
+					assert_int_equal(ntrie_compact(t), 0);
+			}
+			assert_int_equal(ntrie_walk(t, count_fn, &walked), 0);
+			{
+				struct ntrie_stats st;
+				ntrie_stats(t, &st);
+				assert_int_equal(walked, st.entries);
+			}
+			ntrie_free(t);
+		}
+	unsetenv("NTRIE_FILL");
+	unsetenv("NTRIE_ISA");
+	free(md.s);
+	free(e);
+	free(q);
+	free(mb);
+}
+
 /* ---- concurrency: two readers, one writer, deferred frees ---- */
 
 #define RETIRE_MAX 4096
@@ -772,10 +901,19 @@ static void *reader(void *arg)
 				__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
 			last_v = v.value;
 		}
-		uint64_t bk[4] = { pair_key(1, i), pair_key(0, i), ntrie_key("8199", 4), pair_key(1, i + 1) };
-		struct ntrie_match bm[4];
-		ntrie_lookup_bulk(ep->t, bk, 4, bm);
+		/* a burst long enough for the vector path: B before A, twice */
+		uint64_t bk[16] = { pair_key(1, i), pair_key(0, i), ntrie_key("8199", 4), pair_key(1, i + 1),
+				    ntrie_key("81991", 5), pair_key(1, i + 2), pair_key(0, i + 2),
+				    pair_key(0, i + 1) };
+		struct ntrie_match bm[16];
+		for (int j = 8; j < 16; j++)
+			bk[j] = pair_key(j & 1, i + (uint32_t)(j - 8) / 2);
+		ntrie_lookup_bulk(ep->t, bk, 16, bm);
 		if (bm[0].kind && (!bm[1].kind || bm[1].value != bm[0].value))
+			__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+		if (bm[5].kind && (!bm[6].kind || bm[6].value != bm[5].value))
+			__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+		if (bm[2].kind && bm[4].kind != NTRIE_PREFIX)
 			__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
 		ep->lookups[ra->id]++;
 		__atomic_fetch_add(&ep->reader_count[ra->id], 1, __ATOMIC_RELEASE);
@@ -838,10 +976,12 @@ int main(void)
 		cmocka_unit_test(test_ntrie_walk_in_key_order_exact_first),
 		cmocka_unit_test(test_ntrie_bulk_matches_single),
 		cmocka_unit_test(test_ntrie_dense_build_keeps_every_entry),
-		cmocka_unit_test(test_ntrie_gate_passes_keys_under_listed_prefixes),
-		cmocka_unit_test(test_ntrie_gate_delete_and_reinsert),
-		cmocka_unit_test(test_ntrie_gate_every_key_length),
+		cmocka_unit_test(test_ntrie_filter_passes_keys_under_listed_prefixes),
+		cmocka_unit_test(test_ntrie_filter_delete_and_reinsert),
+		cmocka_unit_test(test_ntrie_filter_every_key_length),
 		cmocka_unit_test(test_ntrie_property_random_ops_match_model),
+		cmocka_unit_test(test_ntrie_property_portable_path_and_full_lines),
+		cmocka_unit_test(test_ntrie_layouts_and_paths_match_model),
 		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes),
 	};
 
