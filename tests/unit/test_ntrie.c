@@ -963,6 +963,15 @@ static void test_ntrie_readers_never_see_half_applied_changes(void **state)
 	free(ep);
 }
 
+/* The same on the portable path, whose bulk passes also read the prefix
+ * filter before the rest and resolve a burst again when a change landed. */
+static void test_ntrie_readers_never_see_half_applied_changes_portable(void **state)
+{
+	setenv("NTRIE_ISA", "scalar", 1);
+	test_ntrie_readers_never_see_half_applied_changes(state);
+	unsetenv("NTRIE_ISA");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -983,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_ntrie_property_portable_path_and_full_lines),
 		cmocka_unit_test(test_ntrie_layouts_and_paths_match_model),
 		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes),
+		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes_portable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
