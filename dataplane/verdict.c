@@ -221,6 +221,40 @@ static void record_match(const struct sip_msg *msg, unsigned uri, const struct n
 	v->number = *num;
 }
 
+/* One message up to its lookup: fills v and returns the keys it needs
+ * looked up (0 or more, written from keys/uri_idx/nums), or -1 when v is
+ * already final (not an initial INVITE, or an emergency exemption). */
+static int prepare(const struct verdict_config *cfg, int scan_rc, const struct sip_msg *msg,
+		   struct verdict *v, uint64_t *keys, uint8_t *uri_idx, struct num *nums)
+{
+	int k;
+
+	if (decide_without_lookup(scan_rc, msg, v))
+		return -1;
+	k = collect_keys(cfg, msg, keys, uri_idx, nums);
+	if (k < 0) {
+		v->reason = VERDICT_R_EMERGENCY;
+		return -1;
+	}
+	v->reason = VERDICT_R_NO_MATCH;
+	return k;
+}
+
+/* The first of one message's k lookups that matched blocks it.  Returns 1
+ * when one did. */
+static int block_on_first_match(const struct sip_msg *msg, const struct ntrie_match *m,
+				const uint8_t *uri_idx, const struct num *nums, unsigned k,
+				struct verdict *v)
+{
+	for (unsigned i = 0; i < k; i++) {
+		if (m[i].kind != 0) {
+			record_match(msg, uri_idx[i], &m[i], &nums[i], v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* One message: verdict_decide_bulk() for n = 1, without the batch
  * bookkeeping (teishi-inspect and the tools decide message by message). */
 int verdict_decide(const struct verdict_config *cfg, const struct ntrie *t, int scan_rc,
@@ -230,24 +264,10 @@ int verdict_decide(const struct verdict_config *cfg, const struct ntrie *t, int 
 	uint8_t uri_idx[SIP_MAX_URIS];
 	struct ntrie_match m[SIP_MAX_URIS];
 	struct num nums[SIP_MAX_URIS];
-	int k;
+	int k = prepare(cfg, scan_rc, msg, v, keys, uri_idx, nums);
 
-	if (decide_without_lookup(scan_rc, msg, v))
-		return v->action;
-	k = collect_keys(cfg, msg, keys, uri_idx, nums);
-	if (k < 0) {
-		v->reason = VERDICT_R_EMERGENCY;
-		return v->action;
-	}
-	v->reason = VERDICT_R_NO_MATCH;
-	if (k == 0 || t == NULL || ntrie_lookup_bulk(t, keys, (unsigned)k, m) == 0)
-		return v->action;
-	for (int i = 0; i < k; i++) {
-		if (m[i].kind != 0) {
-			record_match(msg, uri_idx[i], &m[i], &nums[i], v);
-			break;
-		}
-	}
+	if (k > 0 && t != NULL && ntrie_lookup_bulk(t, keys, (unsigned)k, m) > 0)
+		block_on_first_match(msg, m, uri_idx, nums, (unsigned)k, v);
 	return v->action;
 }
 
@@ -267,35 +287,22 @@ unsigned verdict_decide_bulk(const struct verdict_config *cfg, const struct ntri
 		unsigned nkeys = 0;
 
 		for (unsigned i = 0; i < batch; i++) {
-			struct verdict *vi = &v[base + i];
-			const struct sip_msg *msg = msgs[base + i];
-			int k;
+			int k = prepare(cfg, scan_rc[base + i], msgs[base + i], &v[base + i],
+					keys + nkeys, uri_idx + nkeys, nums + nkeys);
 
 			first[i] = (uint16_t)nkeys;
-			if (decide_without_lookup(scan_rc[base + i], msg, vi))
-				continue;
-			k = collect_keys(cfg, msg, keys + nkeys, uri_idx + nkeys, nums + nkeys);
-			if (k < 0) {
-				vi->reason = VERDICT_R_EMERGENCY;
-				continue;
-			}
-			vi->reason = VERDICT_R_NO_MATCH;
-			nkeys += (unsigned)k;
+			if (k > 0)
+				nkeys += (unsigned)k;
 		}
 		first[batch] = (uint16_t)nkeys;
 		if (nkeys == 0 || t == NULL)
 			continue;
 		if (ntrie_lookup_bulk(t, keys, nkeys, m) == 0)
 			continue;
-		for (unsigned i = 0; i < batch; i++) {
-			for (unsigned k = first[i]; k < first[i + 1]; k++) {
-				if (m[k].kind == 0)
-					continue;
-				record_match(msgs[base + i], uri_idx[k], &m[k], &nums[k], &v[base + i]);
-				blocked++;
-				break;
-			}
-		}
+		for (unsigned i = 0; i < batch; i++)
+			blocked += (unsigned)block_on_first_match(
+				msgs[base + i], m + first[i], uri_idx + first[i], nums + first[i],
+				(unsigned)(first[i + 1] - first[i]), &v[base + i]);
 	}
 	return blocked;
 }
