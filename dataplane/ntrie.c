@@ -42,8 +42,8 @@
  * Lookup.  Single: home line and prefix word fetched together; the line
  * decides the exact part, the word the prefix lengths to probe.  Bulk, per
  * burst of 32: (1) every key's h and home line, fetched; with AVX-512
- * (checked at run time; NTRIE_ISA=scalar forces the portable path, for
- * tests) eight keys at a time; without it the arithmetic of all keys
+ * (checked at run time; ntrie_config.portable_only forces the portable
+ * path, for tests) eight keys at a time; without it the arithmetic of all keys
  * first, then the line and prefix-word fetches back to back, and one burst
  * ahead; then the prefix filter of all keys while the lines come; (2) the
  * header and lanes of each line (eight at a time with AVX-512, SSE2 or
@@ -73,9 +73,9 @@
  *
  * Build: counting sort by (table, home line) in two passes over the input,
  * each line's group sorted by h (a later duplicate wins), then one sweep
- * per table placing the groups in line order.  NTRIE_FILL=percent (for
- * tests) sizes the lines for another fill: over 100 sends entries to the
- * stash.
+ * per table placing the groups in line order.  ntrie_config.line_fill_pct
+ * (for tests) sizes the lines for another fill: over 100 sends entries to
+ * the stash.
  *
  * Measured with tools/bench-trie (streams of exactly 50% and 1% hits,
  * exact or prefix, checked against a reference; this 2-core VM shared with
@@ -1228,7 +1228,7 @@ static void hint_line(const struct tab *T, uint64_t h)
  * stashed entries.  NULL on ENOMEM, or with *more set when the stash
  * needs more room. */
 static struct base *base_build_try(const struct ntrie_entry *in, size_t n, size_t stash_room,
-				   bool *more)
+				   unsigned fill, bool *more)
 {
 	uint64_t cnt[2][NT_NTAB] = { { 0 } }, toff[2][NT_NTAB], tstart[2][NT_NTAB];
 	uint64_t nprefix = 0, nlines = 0, acc = 0, maxg = 0;
@@ -1243,10 +1243,6 @@ static struct base *base_build_try(const struct ntrie_entry *in, size_t n, size_
 	unsigned vb = 1;
 	uint8_t *reg = NULL;
 	uint64_t pf_n;
-	/* NTRIE_FILL=percent: lines sized for that fill instead, for tests
-	 * (over 100 sends entries to the stash) */
-	const char *fenv = getenv("NTRIE_FILL");
-	unsigned fill = fenv && atoi(fenv) > 0 && atoi(fenv) <= 1000 ? (unsigned)atoi(fenv) : NT_FILL_X100;
 	bool wide = false;
 	char *mem;
 
@@ -1451,7 +1447,8 @@ out:
 	return b;
 }
 
-static struct base *base_build(const struct ntrie_entry *in, size_t n)
+/* fill: ntrie_config.line_fill_pct, 0 for the default. */
+static struct base *base_build(const struct ntrie_entry *in, size_t n, unsigned fill)
 {
 	/* linear probing over lines 75% full leaves ~0.1% of the entries
 	 * more than NT_D lines from home */
@@ -1459,7 +1456,7 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n)
 
 	for (;;) {
 		bool more = false;
-		struct base *b = base_build_try(in, n, room, &more);
+		struct base *b = base_build_try(in, n, room, fill ? fill : NT_FILL_X100, &more);
 		if (b || !more)
 			return b;
 		room = room * 4 > n + 64 ? n + 64 : room * 4;
@@ -1531,7 +1528,7 @@ struct ntrie *ntrie_create(const struct ntrie_config *cfg)
 	struct ntrie *t;
 	struct base *b;
 
-	if (cfg && cfg->delta_capacity > NT_MAX_DELTA) {
+	if (cfg && (cfg->delta_capacity > NT_MAX_DELTA || cfg->line_fill_pct > 1000)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1544,13 +1541,9 @@ struct ntrie *ntrie_create(const struct ntrie_config *cfg)
 		t->cfg = *cfg;
 	t->delta_cap = t->cfg.delta_capacity ? t->cfg.delta_capacity : NT_DEFAULT_DELTA;
 #ifdef NT_AVX512
-	{
-		/* NTRIE_ISA=scalar: the portable path, for tests */
-		const char *isa = getenv("NTRIE_ISA");
-		t->vec = nt_avx512() && !(isa && strcmp(isa, "scalar") == 0);
-	}
+	t->vec = nt_avx512() && !t->cfg.portable_only;
 #endif
-	b = base_build(NULL, 0);
+	b = base_build(NULL, 0, t->cfg.line_fill_pct);
 	t->root = b ? root_new(b, t->delta_cap) : NULL;
 	if (!t->root) {
 		free(b);
@@ -1589,7 +1582,7 @@ static int valid_entry(uint64_t key, unsigned kind)
  * memory: nothing changed). */
 static struct base *install_base(struct ntrie *t, const struct ntrie_entry *entries, size_t n)
 {
-	struct base *b = base_build(entries, n);
+	struct base *b = base_build(entries, n, t->cfg.line_fill_pct);
 	struct root *r;
 
 	if (!b)

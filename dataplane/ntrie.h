@@ -75,6 +75,13 @@ struct ntrie_config {
 	 * them into the base.  0: 16384; at most 2^24.  The delta takes
 	 * about 33 bytes per unit of capacity. */
 	uint32_t delta_capacity;
+	/* Tests and benchmarks only; 0 in production.  portable_only: bulk
+	 * lookups take the portable path even where AVX-512 is there.
+	 * line_fill_pct: size bucket lines for this fill (1..1000; over 100
+	 * pushes entries into overflow lines and the stash) instead of the
+	 * default. */
+	uint8_t portable_only;
+	uint16_t line_fill_pct;
 };
 
 struct ntrie;
@@ -86,7 +93,8 @@ uint64_t ntrie_key(const char *d, size_t len);
 size_t ntrie_key_digits(uint64_t key, char *buf);
 
 /* Returns NULL with errno set: ENOMEM, or EINVAL when
- * cfg->delta_capacity is over 2^24.  cfg may be NULL (defaults). */
+ * cfg->delta_capacity is over 2^24 or cfg->line_fill_pct over 1000.  cfg
+ * may be NULL (defaults). */
 struct ntrie *ntrie_create(const struct ntrie_config *cfg);
 /* NULL-safe.  No reader may still use t. */
 void ntrie_free(struct ntrie *t);

@@ -42,8 +42,9 @@ static void usage(FILE *f)
 		"  exact entry and no prefix (checked against sorted reference arrays).\n"
 		"  rte_hash gets the same keys and finds only exact keys.\n"
 		"  Prints medians of R runs (default 5) per size and stream, and\n"
-		"  bulk lookups again on ntrie's portable path (NTRIE_ISA=scalar: what\n"
-		"  a CPU without AVX-512 runs; the RESULT line is the default path),\n"
+		"  bulk lookups again on ntrie's portable path\n"
+		"  (ntrie_config.portable_only: what a CPU without AVX-512 runs; the\n"
+		"  RESULT line is the default path),\n"
 		"  then update latency over %d inserts of new exact keys.  Visible: the\n"
 		"  first lookup by any reader that returns the new entry, timed from just\n"
 		"  before ntrie_insert(); each reader loops over a bulk burst of the 1%%-hit\n"
@@ -537,9 +538,7 @@ static int run_size(size_t n, int reps, struct result *res)
 	{
 		double pv[2][16], rv[2][16];
 		struct ntrie *tp;
-		setenv("NTRIE_ISA", "scalar", 1);
-		tp = ntrie_create(NULL);
-		unsetenv("NTRIE_ISA");
+		tp = ntrie_create(&(struct ntrie_config){ .portable_only = 1 });
 		if (!tp || ntrie_build(tp, e, n))
 			return -ENOMEM;
 		for (int r = 0; r < reps; r++)
@@ -553,7 +552,7 @@ static int run_size(size_t n, int reps, struct result *res)
 					return -EIO;
 				}
 			}
-		printf("  portable bulk%d path (NTRIE_ISA=scalar; this CPU %s AVX-512): 50%%-hit %.1f "
+		printf("  portable bulk%d path (ntrie_config.portable_only; this CPU %s AVX-512): 50%%-hit %.1f "
 		       "M/s (ratio %.2f), 1%%-hit %.1f M/s (ratio %.2f)\n", BURST,
 		       __builtin_cpu_supports("avx512dq") ? "has" : "lacks",
 		       median(pv[0], reps) / 1e6, median(pv[0], reps) / median(rv[0], reps),

@@ -19,9 +19,18 @@ static uint64_t K(const char *s)
 	return ntrie_key(s, strlen(s));
 }
 
+/* The layout and path knobs the next tries are created with (see
+ * ntrie_config): tests set them around shared test bodies. */
+static struct {
+	uint8_t portable_only;
+	uint16_t line_fill_pct;
+} knobs;
+
 static struct ntrie *new_trie(uint32_t delta)
 {
-	struct ntrie_config cfg = { .delta_capacity = delta };
+	struct ntrie_config cfg = { .delta_capacity = delta,
+				    .portable_only = knobs.portable_only,
+				    .line_fill_pct = knobs.line_fill_pct };
 	struct ntrie *t = ntrie_create(&cfg);
 
 	assert_non_null(t);
@@ -706,13 +715,13 @@ static uint64_t extend_key(uint64_t k)
  * or stashed. */
 static void test_ntrie_property_portable_path_and_full_lines(void **state)
 {
-	setenv("NTRIE_ISA", "scalar", 1);
+	knobs.portable_only = 1;
 	test_ntrie_property_random_ops_match_model(state);
-	setenv("NTRIE_FILL", "150", 1);
+	knobs.line_fill_pct = 150;
 	test_ntrie_property_random_ops_match_model(state);
-	unsetenv("NTRIE_ISA");
+	knobs.portable_only = 0;
 	test_ntrie_property_random_ops_match_model(state);
-	unsetenv("NTRIE_FILL");
+	knobs.line_fill_pct = 0;
 }
 
 /* A build of 30000 random entries (exact and prefix, 1..15 digits, many
@@ -722,8 +731,7 @@ static void test_ntrie_property_portable_path_and_full_lines(void **state)
  * inserts and deletes, and after a compaction. */
 static void test_ntrie_layouts_and_paths_match_model(void **state)
 {
-	static const char *fills[] = { NULL, "100", "300" };
-	static const char *isas[] = { NULL, "scalar" };
+	static const uint16_t fills[] = { 0, 100, 300 };
 	const size_t n = 30000;
 	struct ntrie_entry *e = malloc(n * sizeof(*e));
 	uint64_t *q = malloc(4 * n * sizeof(*q));
@@ -740,14 +748,8 @@ static void test_ntrie_layouts_and_paths_match_model(void **state)
 			struct ntrie *t;
 			uint64_t walked = 0;
 
-			if (fills[f])
-				setenv("NTRIE_FILL", fills[f], 1);
-			else
-				unsetenv("NTRIE_FILL");
-			if (isas[a])
-				setenv("NTRIE_ISA", isas[a], 1);
-			else
-				unsetenv("NTRIE_ISA");
+			knobs.line_fill_pct = fills[f];
+			knobs.portable_only = (uint8_t)a;
 			t = new_trie(256);
 			memset(md.s, 0, (md.mask + 1) * sizeof(*md.s));
 			for (size_t i = 0; i < n; i++) {
@@ -811,8 +813,8 @@ static void test_ntrie_layouts_and_paths_match_model(void **state)
 			}
 			ntrie_free(t);
 		}
-	unsetenv("NTRIE_FILL");
-	unsetenv("NTRIE_ISA");
+	knobs.portable_only = 0;
+	knobs.line_fill_pct = 0;
 	free(md.s);
 	free(e);
 	free(q);
@@ -924,7 +926,8 @@ static void *reader(void *arg)
 static void test_ntrie_readers_never_see_half_applied_changes(void **state)
 {
 	struct epoch *ep = calloc(1, sizeof(*ep));
-	struct ntrie_config cfg = { .retire = epoch_retire, .retire_ctx = ep, .delta_capacity = 32 };
+	struct ntrie_config cfg = { .retire = epoch_retire, .retire_ctx = ep, .delta_capacity = 32,
+				    .portable_only = knobs.portable_only };
 	struct reader_arg ra[2] = { { ep, 0 }, { ep, 1 } };
 	pthread_t th[2];
 	(void)state;
@@ -967,9 +970,9 @@ static void test_ntrie_readers_never_see_half_applied_changes(void **state)
  * filter before the rest and resolve a burst again when a change landed. */
 static void test_ntrie_readers_never_see_half_applied_changes_portable(void **state)
 {
-	setenv("NTRIE_ISA", "scalar", 1);
+	knobs.portable_only = 1;
 	test_ntrie_readers_never_see_half_applied_changes(state);
-	unsetenv("NTRIE_ISA");
+	knobs.portable_only = 0;
 }
 
 int main(void)
