@@ -70,8 +70,14 @@ int sipreply_hdr_param(struct sip_view hdr, const char *name, struct sip_view *v
 			else if (c == '"')
 				quoted = false;
 		} else if (angle) {
-			if (c == '>')
-				angle = false;
+			/* The URI, the longest part: nothing in it matters
+			 * before its '>'. */
+			const char *gt = memchr(p, '>', (size_t)(e - p));
+
+			if (gt == NULL)
+				break;
+			p = gt;
+			angle = false;
 		} else if (c == '"') {
 			quoted = true;
 		} else if (c == '<') {
@@ -172,17 +178,25 @@ static void puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+static const char *first_cr_or_lf(const char *p, const char *e)
+{
+	const char *lf = memchr(p, '\n', (size_t)(e - p));
+	const char *cr = memchr(p, '\r', (size_t)((lf ? lf : e) - p));
+
+	return cr ? cr : lf ? lf : e;
+}
+
 /* Copy a header value, unfolding continuation lines; a CR or LF that does
- * not start a fold would inject a header, so it fails the build. */
+ * not start a fold would inject a header, so it fails the build.  Values
+ * are searched with memchr: most hold no line break at all. */
 static void put_value(struct out *o, struct sip_view v)
 {
 	const char *p = v.p, *e = v.p + v.len, *run = p;
 
 	while (p < e) {
-		if (*p != '\r' && *p != '\n') {
-			p++;
-			continue;
-		}
+		p = first_cr_or_lf(p, e);
+		if (p == e)
+			break;
 		put(o, run, (size_t)(p - run));
 		while (p < e && (*p == '\r' || *p == '\n'))
 			p++;
@@ -217,7 +231,7 @@ int sipreply_build(const struct sip_msg *req, const struct sipreply_status *st, 
 {
 	struct out o = { buf, buf + cap, 0 };
 	struct sip_view ttag;
-	char num[16];
+	char num[3];
 	int n;
 
 	if (st == NULL || st->code < 300 || st->code > 699 || st->phrase == NULL ||
@@ -228,7 +242,10 @@ int sipreply_build(const struct sip_msg *req, const struct sipreply_status *st, 
 	    req->call_id.len == 0 || req->cseq.len == 0)
 		return -EBADMSG;
 
-	n = snprintf(num, sizeof(num), "%u", st->code);
+	num[0] = (char)('0' + st->code / 100);
+	num[1] = (char)('0' + st->code / 10 % 10);
+	num[2] = (char)('0' + st->code % 10);
+	n = 3;
 	puts_(&o, "SIP/2.0 ");
 	put(&o, num, (size_t)n);
 	puts_(&o, " ");

@@ -145,6 +145,11 @@ static void test_sipreply_hdr_param_skips_uri_params(void **state)
 	assert_int_equal(sipreply_hdr_param(v("sip:u@h;tag=zz"), "tag", &val), 1);
 	assert_memory_equal(val.p, "zz", 2);
 	assert_int_equal(val.len, 2);
+	/* A '<' never closed: everything after it is inside the URI. */
+	assert_int_equal(sipreply_hdr_param(v("<sip:u@h;tag=x"), "tag", &val), 0);
+	assert_int_equal(sipreply_hdr_param(v("<sip:u@h>;tag=x;y"), "tag", &val), 1);
+	assert_int_equal(val.len, 1);
+	assert_memory_equal(val.p, "x", 1);
 }
 
 static void test_sipreply_unfolds_folded_values(void **state)
@@ -173,6 +178,13 @@ static void test_sipreply_rejects_header_injection(void **state)
 	(void)state;
 	base_msg(&m);
 	m.call_id = v("abc\r\nX-Evil: 1");
+	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
+	/* A bare CR ends a line for some parsers: refused as well. */
+	base_msg(&m);
+	m.cseq = v("1 INVITE\rX-Evil: 1");
+	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
+	base_msg(&m);
+	m.from = v("<sip:u@h>;tag=a\n");
 	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
 }
 
