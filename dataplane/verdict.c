@@ -106,7 +106,8 @@ enum verdict_side verdict_hdr_side(enum sip_hdr h)
  * parse fail (it is no digit or separator): only then, or when the flag
  * says there are escapes, or when the text is too long for
  * sip_uri_number_text's buffer, is the user part decoded into a copy and
- * parsed again. */
+ * parsed again, by the same in-place parser (the copy holds no ';' it
+ * could stop at: an escaped ';' is text, which no number holds). */
 static int uri_number(const struct sip_uri *u, struct num *n, uint64_t *key)
 {
 	const char *p = u->user.p;
@@ -134,9 +135,12 @@ static int uri_number(const struct sip_uri *u, struct num *n, uint64_t *key)
 	tlen = sip_uri_number_text(u, text, sizeof(text));
 	if (tlen <= 0)
 		return -1;
-	if (num_parse(text, (size_t)tlen, u->phone_context.p, u->phone_context.len, n, NULL, 0) < 0)
+	if (memchr(text, ';', (size_t)tlen) != NULL)
 		return -1;
-	*key = ntrie_key(n->digits, n->len);
+	if (num_parse_user(text, (size_t)tlen, u->phone_context.p, u->phone_context.len, n, &tl,
+			   &bcd, NULL, 0) < 0)
+		return -1;
+	*key = bcd | n->len;
 	return 0;
 }
 
