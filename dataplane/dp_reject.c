@@ -11,7 +11,42 @@
 
 #include "dp_reject.h"
 
-/* The whole reject as one frame, L2 included; NULL with errno set. */
+/* A reply that does not fit the first mbuf is built here, then copied into
+ * a chain (each worker lcore has its own). */
+static _Thread_local char big_reply[DP_REJECT_MAX_SIP];
+
+/* Append len bytes to the chain that starts at r, in new segments from mp
+ * after the room left in the last one.  Returns 0 or -ENOMEM (r is then
+ * unchanged in content but may hold extra empty segments: free it). */
+static int append_chain(struct rte_mempool *mp, struct rte_mbuf *r, const char *p, uint32_t len)
+{
+	struct rte_mbuf *last = rte_pktmbuf_lastseg(r);
+
+	while (len > 0) {
+		uint16_t room = rte_pktmbuf_tailroom(last), k;
+
+		if (room == 0) {
+			struct rte_mbuf *seg = rte_pktmbuf_alloc(mp);
+
+			if (seg == NULL || rte_pktmbuf_chain(r, seg) < 0) {
+				rte_pktmbuf_free(seg);
+				return -ENOMEM;
+			}
+			last = seg;
+			continue;
+		}
+		k = len < room ? (uint16_t)len : room;
+		memcpy(rte_pktmbuf_mtod_offset(last, char *, last->data_len), p, k);
+		last->data_len = (uint16_t)(last->data_len + k);
+		r->pkt_len += k;
+		p += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/* The whole reject as one frame, L2 included, in one mbuf or (a reply
+ * over one mbuf's room) a chain; NULL with errno set. */
 static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg *m,
 				     const struct sipreply_status *st)
 {
@@ -20,6 +55,7 @@ static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg
 	struct rte_mbuf *r;
 	uint32_t l2 = fi->l3_offset;
 	uint32_t l3 = fi->ip_version == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+	uint32_t hdr;
 	uint8_t *p;
 	int n, rc;
 
@@ -39,10 +75,25 @@ static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg
 		return NULL;
 	}
 	p = rte_pktmbuf_mtod(r, uint8_t *);
-	if (rte_pktmbuf_tailroom(r) < l2 + l3 + sizeof(struct rte_udp_hdr) + 64)
+	hdr = l2 + l3 + sizeof(struct rte_udp_hdr);
+	if (rte_pktmbuf_tailroom(r) < hdr + 64)
 		goto nospace;
-	n = sipreply_build(&m->msg, st, (char *)p + l2 + l3 + sizeof(struct rte_udp_hdr),
-			   rte_pktmbuf_tailroom(r) - l2 - l3 - sizeof(struct rte_udp_hdr));
+	n = sipreply_build(&m->msg, st, (char *)p + hdr, rte_pktmbuf_tailroom(r) - hdr);
+	if (n >= 0) {
+		r->data_len = (uint16_t)(hdr + (uint32_t)n);
+		r->pkt_len = r->data_len;
+	} else if (n == -ENOSPC) {
+		n = sipreply_build(&m->msg, st, big_reply, sizeof(big_reply));
+		if (n >= 0) {
+			r->data_len = (uint16_t)hdr;
+			r->pkt_len = hdr;
+			if (append_chain(mp, r, big_reply, (uint32_t)n) < 0) {
+				rte_pktmbuf_free(r);
+				errno = ENOMEM;
+				return NULL;
+			}
+		}
+	}
 	if (n < 0) {
 		rte_pktmbuf_free(r);
 		errno = -n;
@@ -75,7 +126,8 @@ static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg
 		memcpy(&ip->src_addr, fi->dst_addr, 4);
 		memcpy(&ip->dst_addr, d.addr, 4);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = r->nb_segs == 1 ? rte_ipv4_udptcp_cksum(ip, udp)
+						   : rte_ipv4_udptcp_cksum_mbuf(r, ip, l2 + l3);
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(p + l2);
 		const struct rte_ipv6_hdr *req = (const struct rte_ipv6_hdr *)(m->data + l2);
@@ -87,10 +139,9 @@ static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg
 		ip->hop_limits = DP_REJECT_TTL;
 		memcpy(ip->src_addr, fi->dst_addr, 16);
 		memcpy(ip->dst_addr, d.addr, 16);
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = r->nb_segs == 1 ? rte_ipv6_udptcp_cksum(ip, udp)
+						   : rte_ipv6_udptcp_cksum_mbuf(r, ip, l2 + l3);
 	}
-	r->data_len = (uint16_t)(l2 + l3 + udp_len);
-	r->pkt_len = r->data_len;
 	return r;
 
 nospace:
@@ -172,15 +223,21 @@ int dp_reject_build(struct rte_mempool *mp, const struct dp_msg *m,
 {
 	struct rte_mbuf *r;
 	uint32_t l2 = m->fi.l3_offset;
+	uint16_t room;
 
 	if (mtu < DP_REJECT_MIN_MTU)
 		return -EINVAL;
 	r = reject_frame(mp, m, st);
 	if (r == NULL)
 		return -errno;
-	if (r->pkt_len - l2 <= mtu) {
+	if (r->nb_segs == 1 && r->pkt_len - l2 <= mtu) {
 		out[0] = r;
 		return 1;
 	}
+	/* A chain is sent as fragments that each fit one mbuf, below the
+	 * MTU when the mbufs are smaller: not every PMD sends chains. */
+	room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	if (r->nb_segs > 1 && room < mtu)
+		mtu = room;
 	return fragment(mp, r, l2, m->fi.ip_version, mtu, ident, out);
 }

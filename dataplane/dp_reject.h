@@ -21,10 +21,13 @@ struct rte_mempool;
 /* Hop limit / TTL of rejects. */
 #define DP_REJECT_TTL 64
 
-/* Frames one reject may take: a reply fits one mbuf (about 2 KB), and
- * mtu is at least DP_REJECT_MIN_MTU. */
-#define DP_REJECT_MAX_FRAMES 4
+/* The largest reject payload (SIP) built: 16 Vias of 1 KB each still fit.
+ * One over the first mbuf's room is chained and sent as fragments of at
+ * most one mbuf each; at DP_REJECT_MIN_MTU that takes up to
+ * DP_REJECT_MAX_FRAMES frames. */
+#define DP_REJECT_MAX_SIP 16384
 #define DP_REJECT_MIN_MTU 576
+#define DP_REJECT_MAX_FRAMES 32
 
 /* Build the reject for a blocked UDP message m (m->data, m->fi, m->msg)
  * into out[] with mbufs from mp.  The request's mbufs are not touched.
@@ -34,8 +37,10 @@ struct rte_mempool;
  * the fragment header's 32 bits), which the caller varies per reject.
  * Returns the number of frames in out (1..DP_REJECT_MAX_FRAMES), or a
  * negative errno: -ENOMEM (pool empty), -EBADMSG (no usable Via or a
- * header the reply must copy), -ENOSPC (the reply does not fit in one
- * mbuf), -EINVAL (bad status, mtu below the minimum, or not UDP). */
+ * header the reply must copy), -E2BIG (more Vias than sip_msg holds),
+ * -ENOSPC (the reply is over DP_REJECT_MAX_SIP), -EINVAL (bad status, mtu
+ * below the minimum, not UDP, or more than DP_REJECT_MAX_FRAMES
+ * fragments). */
 int dp_reject_build(struct rte_mempool *mp, const struct dp_msg *m,
 		    const struct sipreply_status *st, uint16_t mtu, uint32_t ident,
 		    struct rte_mbuf *out[DP_REJECT_MAX_FRAMES]);

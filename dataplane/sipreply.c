@@ -241,6 +241,8 @@ int sipreply_build(const struct sip_msg *req, const struct sipreply_status *st, 
 	if (req->n_via == 0 || req->via[0].len == 0 || req->from.len == 0 || req->to.len == 0 ||
 	    req->call_id.len == 0 || req->cseq.len == 0)
 		return -EBADMSG;
+	if (req->flags & SIP_F_VIA_TRUNCATED)
+		return -E2BIG;
 
 	num[0] = (char)('0' + st->code / 100);
 	num[1] = (char)('0' + st->code / 10 % 10);

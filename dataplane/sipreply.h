@@ -57,6 +57,8 @@ int sipreply_hdr_param(struct sip_view hdr, const char *name, struct sip_view *v
  *           Call-ID or CSeq is empty), or a copied value holds a CR or LF
  *           that is not a folded continuation (CR/LF followed by SP or HT);
  *           folded values are unfolded, each fold written as one space;
+ *  -E2BIG   req had more Via headers than sip_msg holds (SIP_MAX_VIA): a
+ *           reply without all of them could not travel back;
  *  -ENOSPC  cap is too small (buf content is then undefined). */
 int sipreply_build(const struct sip_msg *req, const struct sipreply_status *st, char *buf,
 		   size_t cap);

@@ -2,7 +2,9 @@
 """Hand-made teishi-dp cases on net_pcap vdevs: fragmented INVITEs (in and
 out of order, IPv4 and IPv6), VLAN and QinQ, IPv6 with rport/received, an
 allowed fragmented INVITE forwarded as its original fragments, rejects
-larger than the MTU sent as IP fragments (IPv4 and IPv6), incomplete
+larger than the MTU sent as IP fragments (IPv4 and IPv6), rejects larger
+than one mbuf chained and fragmented, a request with more Vias than are
+kept (blocked, no reject, counted), incomplete
 fragments under both policies, and overlapping or conflicting fragments
 dropped whole."""
 import collections
@@ -101,6 +103,15 @@ def cases():
                     invite("big-reject6", frm=LISTED, via="SIP/2.0/UDP [2001:db8::30];branch=z9hG4bK7;rport",
                            extra_vias=8), frag=1448)
     c.append(Case("IPv6, 10 Vias: reject fragmented", f, 608, reject_frags=2))
+    # A reject over one mbuf's room (~1.9 KB here): built into a chain and
+    # sent as fragments that each fit one mbuf.
+    f = netpkt.udp4_frames(l2(), "192.0.2.16", "198.51.100.1", 5060, 5060,
+                           invite("chain-reject4", to=LISTED, extra_vias=14), frag=1480, ident=0x105)
+    c.append(Case("IPv4, 16 Vias: reject chained, fragmented", f, 404, reject_frags=2))
+    f = udp6_frames(l2((7,), v6=True), "2001:db8::40", "2001:db8::1", 5060, 5060,
+                    invite("chain-reject6", frm=LISTED, via="SIP/2.0/UDP [2001:db8::40];branch=z9hG4bK8;rport",
+                           extra_vias=14), frag=1448)
+    c.append(Case("IPv6 on a VLAN, 16 Vias: reject chained, fragmented", f, 608, reject_frags=3))
     return c
 
 
@@ -154,6 +165,19 @@ def main():
         want = sum(c.reject_frags for c in cs if c.code)
         if len(r.tx[0]) != want:
             fail(f"{len(r.tx[0])} frames sent back, wanted {want} (rejects and their fragments)")
+
+        # More Vias than a sip_msg keeps (SIP_MAX_VIA 16): a reply without
+        # all of them could not travel back, so none is sent; the INVITE
+        # is still blocked, and the failure counted.
+        many = netpkt.udp4_frames(l2(), "192.0.2.17", "198.51.100.1", 5060, 5060,
+                                  invite("too-many-vias", to=LISTED, extra_vias=16), frag=1480, ident=0x106)
+        r = run.run([many, []], ["--list", lst])
+        if r.tx[1] or r.tx[0]:
+            fail(f"18 Vias: {len(r.tx[1])} forwarded, {len(r.tx[0])} sent back; wanted none")
+        app = r.stats["app"]
+        if app["reject_failures"] != 1 or app["blocked_called"] != 1:
+            fail(f"18 Vias: reject_failures {app['reject_failures']}, blocked_called "
+                 f"{app['blocked_called']}; wanted 1 and 1")
 
         # Incomplete: the last fragment never comes.
         inc = netpkt.udp4_frames(l2(), "192.0.2.30", "198.51.100.1", 5060, 5060,

@@ -205,6 +205,19 @@ static void test_sipreply_missing_headers_is_ebadmsg(void **state)
 	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
 }
 
+/* Vias past SIP_MAX_VIA were not kept: a reply with fewer would strand
+ * the response at the hop whose Via is missing. */
+static void test_sipreply_truncated_vias_is_e2big(void **state)
+{
+	struct sip_msg m;
+	char buf[1024];
+
+	(void)state;
+	base_msg(&m);
+	m.flags |= SIP_F_VIA_TRUNCATED;
+	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -E2BIG);
+}
+
 static void test_sipreply_bad_status_is_einval(void **state)
 {
 	struct sip_msg m;
@@ -367,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_sipreply_unfolds_folded_values),
 		cmocka_unit_test(test_sipreply_rejects_header_injection),
 		cmocka_unit_test(test_sipreply_missing_headers_is_ebadmsg),
+		cmocka_unit_test(test_sipreply_truncated_vias_is_e2big),
 		cmocka_unit_test(test_sipreply_bad_status_is_einval),
 		cmocka_unit_test(test_sipreply_small_buffer_is_enospc),
 		cmocka_unit_test(test_sipreply_phrases),
