@@ -215,10 +215,7 @@ def main():
             fail(f"overlap/conflict counters {p['frag_overlap']}/{p['frag_conflict']}, wanted 1/1")
     finally:
         run.cleanup()
-    for f in failures:
-        print("FAIL:", f)
-    print(f"{len(failures)} failure(s)")
-    return 1 if failures else 0
+    return dpdk_run.report(failures)
 
 
 if __name__ == "__main__":

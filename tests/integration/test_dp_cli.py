@@ -117,10 +117,7 @@ def main():
                 proc.wait()
     finally:
         run.cleanup()
-    for f in failures:
-        print("FAIL:", f)
-    print(f"{len(failures)} failure(s)")
-    return 1 if failures else 0
+    return dpdk_run.report(failures)
 
 
 if __name__ == "__main__":

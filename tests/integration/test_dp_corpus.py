@@ -101,9 +101,7 @@ def main():
             failures.append(f"drop mode: blocked_dropped {r2.stats['app']['blocked_dropped']}")
     finally:
         run.cleanup()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return dpdk_run.report(failures)
 
 
 if __name__ == "__main__":

@@ -56,9 +56,7 @@ def main():
         print(f"{len(msgs)} messages: {udp_blocks} UDP blocks, {tcp_blocks} TCP (monitor) blocks")
     finally:
         run.cleanup()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return dpdk_run.report(failures)
 
 
 if __name__ == "__main__":

@@ -341,9 +341,7 @@ def main():
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         run.cleanup()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return dpdk_run.report(failures)
 
 
 if __name__ == "__main__":

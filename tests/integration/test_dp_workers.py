@@ -46,9 +46,7 @@ def main():
                 failures.append(f"{k}: {one.stats[k]} with one worker, {two.stats[k]} with two")
     finally:
         run.cleanup()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return dpdk_run.report(failures)
 
 
 if __name__ == "__main__":

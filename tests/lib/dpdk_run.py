@@ -144,3 +144,11 @@ def require_dp():
         print("teishi-dp not built (DPDK missing?): skipped")
         sys.exit(SKIP)
     return r
+
+
+def report(failures):
+    """Print each failure and their count; the exit status for them."""
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
