@@ -349,12 +349,18 @@ static int client_lines(struct daemon *d, struct roles *roles, struct client *cl
 	return 0;
 }
 
+#define CONFIG_VALUE_MAX 900
+
+/* Each field points at an argv string or at the config file's copy in
+ * file_value/file_peer: nothing to free on any way out. */
 struct config {
 	const char *redis, *redis_user, *redis_password_file, *socket, *socket_group, *roles;
 	const char *feed_key, *feed_origin;
 	const char *peers[DAEMON_MAX_PEERS];
 	int npeers;
 	int allow_volatile;
+	char file_value[8][CONFIG_VALUE_MAX];
+	char file_peer[DAEMON_MAX_PEERS][CONFIG_VALUE_MAX];
 };
 
 static void usage(FILE *f)
@@ -371,25 +377,33 @@ static void usage(FILE *f)
 		"Command-line options override the file.\n");
 }
 
+/* v is shorter than CONFIG_VALUE_MAX (config_file reads at most 899 bytes). */
 static int config_set(struct config *c, const char *k, const char *v)
 {
-	char *dup = strdup(v);
-	if (!strcmp(k, "redis")) c->redis = dup;
-	else if (!strcmp(k, "redis-user")) c->redis_user = dup;
-	else if (!strcmp(k, "redis-password-file")) c->redis_password_file = dup;
-	else if (!strcmp(k, "socket")) c->socket = dup;
-	else if (!strcmp(k, "socket-group")) c->socket_group = dup;
-	else if (!strcmp(k, "roles")) c->roles = dup;
-	else if (!strcmp(k, "feed-key")) c->feed_key = dup;
-	else if (!strcmp(k, "feed-origin")) c->feed_origin = dup;
-	else if (!strcmp(k, "allow-volatile-redis") && (!strcmp(v, "yes") || !strcmp(v, "no")))
-		c->allow_volatile = !strcmp(v, "yes");
-	else if (!strcmp(k, "peer") && c->npeers < DAEMON_MAX_PEERS) c->peers[c->npeers++] = dup;
-	else {
-		free(dup);
-		return -EINVAL;
+	static const char *const keys[8] = { "redis", "redis-user", "redis-password-file",
+					     "socket", "socket-group", "roles", "feed-key",
+					     "feed-origin" };
+	const char **field[8] = { &c->redis, &c->redis_user, &c->redis_password_file, &c->socket,
+				  &c->socket_group, &c->roles, &c->feed_key, &c->feed_origin };
+
+	for (int i = 0; i < 8; i++) {
+		if (!strcmp(k, keys[i])) {
+			snprintf(c->file_value[i], CONFIG_VALUE_MAX, "%s", v);
+			*field[i] = c->file_value[i];
+			return 0;
+		}
 	}
-	return 0;
+	if (!strcmp(k, "allow-volatile-redis") && (!strcmp(v, "yes") || !strcmp(v, "no"))) {
+		c->allow_volatile = !strcmp(v, "yes");
+		return 0;
+	}
+	if (!strcmp(k, "peer") && c->npeers < DAEMON_MAX_PEERS) {
+		snprintf(c->file_peer[c->npeers], CONFIG_VALUE_MAX, "%s", v);
+		c->peers[c->npeers] = c->file_peer[c->npeers];
+		c->npeers++;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static int config_file(struct config *c, const char *path)
@@ -406,7 +420,7 @@ static int config_file(struct config *c, const char *path)
 		char *h = strchr(line, '#');
 		if (h)
 			*h = '\0';
-		char k[64], v[900];
+		char k[64], v[CONFIG_VALUE_MAX];
 		int got = sscanf(line, "%63s %899[^\n]", k, v);
 		if (got <= 0)
 			continue;
@@ -465,7 +479,7 @@ static int listen_socket(const char *path, const char *group)
 
 int main(int argc, char **argv)
 {
-	struct config c = {0};
+	static struct config c;
 	static const struct option lo[] = {
 		{"redis", 1, 0, 'r'}, {"redis-user", 1, 0, 'u'}, {"redis-password-file", 1, 0, 'p'},
 		{"socket", 1, 0, 's'}, {"socket-group", 1, 0, 'g'}, {"roles", 1, 0, 'R'},
@@ -525,6 +539,8 @@ int main(int argc, char **argv)
 		if (!f || !fgets(d.store.password, sizeof(d.store.password), f)) {
 			fprintf(stderr, "teishid: --redis-password-file %s: %s\n", c.redis_password_file,
 				f ? "empty" : strerror(errno));
+			if (f)
+				fclose(f);
 			return 2;
 		}
 		fclose(f);
