@@ -579,6 +579,8 @@ int main(int argc, char **argv)
 	int e = store_connect(&d.store);
 	if (e == -EPERM || e == -EACCES) {
 		fprintf(stderr, "teishid: %s\n", d.store.err);
+		store_close(&d.store);
+		roles_free(roles);
 		return 1;
 	}
 	if (e)
@@ -586,8 +588,11 @@ int main(int argc, char **argv)
 	else if (audit_load(&d))
 		fprintf(stderr, "teishid: cannot read the audit head: %s\n", d.store.err);
 	int lfd = listen_socket(c.socket, c.socket_group);
-	if (lfd < 0)
+	if (lfd < 0) {
+		store_close(&d.store);
+		roles_free(roles);
 		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigaction(SIGTERM, &sa, NULL);
@@ -641,6 +646,11 @@ int main(int argc, char **argv)
 			cl[ncl++] = (struct client){.fd = fd, .uid = uc.uid, .gid = uc.gid};
 		}
 	}
+	for (int i = 0; i < ncl; i++) {
+		close(cl[i].fd);
+		free(cl[i].buf);
+	}
+	close(lfd);
 	unlink(c.socket);
 	store_close(&d.store);
 	roles_free(roles);

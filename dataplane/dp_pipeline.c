@@ -36,11 +36,13 @@ enum pend_state {
 	PEND_DROPPING, /* dropped or blocked: later fragments are dropped */
 };
 
+/* src and dst first, 8-byte aligned: rte_hash_crc() reads them 8 bytes
+ * at a time. */
 struct pend_key {
+	_Alignas(8) uint8_t src[16];
+	uint8_t dst[16];
 	uint32_t id;
 	uint8_t ver;
-	uint8_t src[16];
-	uint8_t dst[16];
 };
 
 struct pend {
