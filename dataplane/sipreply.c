@@ -187,7 +187,8 @@ static const char *first_cr_or_lf(const char *p, const char *e)
 }
 
 /* Copy a header value, unfolding continuation lines; a CR or LF that does
- * not start a fold would inject a header, so it fails the build.  Values
+ * not start a fold would inject a header (some parsers end a line at a
+ * bare CR), so it fails the build.  Values
  * are searched with memchr: most hold no line break at all. */
 static void put_value(struct out *o, struct sip_view v)
 {
@@ -198,13 +199,15 @@ static void put_value(struct out *o, struct sip_view v)
 		if (p == e)
 			break;
 		put(o, run, (size_t)(p - run));
-		while (p < e && (*p == '\r' || *p == '\n'))
+		/* A fold is CRLF or LF, then SP or HT; a bare CR is not. */
+		if (*p == '\r')
 			p++;
-		if (p == e || !is_ws(*p)) {
+		if (p == e || *p != '\n' || p + 1 == e || !is_ws(p[1])) {
 			if (!o->err)
 				o->err = -EBADMSG;
 			return;
 		}
+		p++;
 		while (p < e && is_ws(*p))
 			p++;
 		put(o, " ", 1);

@@ -55,7 +55,8 @@ int sipreply_hdr_param(struct sip_view hdr, const char *name, struct sip_view *v
  *           reason_text with '"', '\\' or control characters);
  *  -EBADMSG req lacks a header the reply must copy (Via, From, To,
  *           Call-ID or CSeq is empty), or a copied value holds a CR or LF
- *           that is not a folded continuation (CR/LF followed by SP or HT);
+ *           that is not a folded continuation (CRLF or LF followed by SP
+ *           or HT);
  *           folded values are unfolded, each fold written as one space;
  *  -E2BIG   req had more Via headers than sip_msg holds (SIP_MAX_VIA): a
  *           reply without all of them could not travel back;

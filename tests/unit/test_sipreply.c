@@ -183,6 +183,10 @@ static void test_sipreply_rejects_header_injection(void **state)
 	base_msg(&m);
 	m.cseq = v("1 INVITE\rX-Evil: 1");
 	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
+	/* and is no fold, even before a blank */
+	base_msg(&m);
+	m.call_id = v("abc\r\tdef");
+	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
 	base_msg(&m);
 	m.from = v("<sip:u@h>;tag=a\n");
 	assert_int_equal(sipreply_build(&m, &st608, buf, sizeof(buf)), -EBADMSG);
