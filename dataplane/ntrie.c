@@ -884,12 +884,15 @@ static NT_V512 void first_pass_avx512(const struct base *b, const uint64_t *k, u
 		x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 29));
 		t = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(x, 32), pfn), 32);
 		w = _mm512_mask_i64gather_epi64(zero, act, t, b->pf, 8);
-		for (__m512i l = H;; l = _mm512_add_epi64(l, one)) {
-			__mmask8 on = act & _mm512_cmple_epu64_mask(l, len), ok;
+		/* the lengths some prefix entry has (a scalar loop: a vector one
+		 * from each key's H tested lengths no entry has) */
+		for (uint32_t ls = lens & 0xfffe; ls; ls &= ls - 1) {
+			unsigned l = (unsigned)__builtin_ctz(ls);
+			__m512i lv = _mm512_set1_epi64(l);
+			__mmask8 on = act & _mm512_cmple_epu64_mask(H, lv) & _mm512_cmple_epu64_mask(lv, len), ok;
 			if (!on)
-				break;
-			on &= _mm512_test_epi64_mask(_mm512_srlv_epi64(lensv, l), one);
-			pk = _mm512_or_si512(_mm512_and_si512(key, _mm512_permutex2var_epi64(pm0, l, pm1)), l);
+				continue;
+			pk = _mm512_or_si512(_mm512_and_si512(key, _mm512_set1_epi64((long long)pmask[l])), lv);
 			x = _mm512_mullo_epi64(_mm512_xor_si512(pk, _mm512_srli_epi64(pk, 32)), cpf);
 			x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 29));
 			m = _mm512_or_si512(
@@ -898,7 +901,7 @@ static NT_V512 void first_pass_avx512(const struct base *b, const uint64_t *k, u
 					_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 14), f63))),
 				_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 20), f63)));
 			ok = _mm512_mask_cmpeq_epi64_mask(on, _mm512_and_si512(w, m), m);
-			cand = _mm512_mask_or_epi64(cand, ok, cand, _mm512_sllv_epi64(one, l));
+			cand = _mm512_mask_or_epi64(cand, ok, cand, _mm512_set1_epi64(1ll << l));
 		}
 store:
 		_mm256_storeu_si256((__m256i *)(pc + i), _mm512_cvtepi64_epi32(cand));
