@@ -791,6 +791,55 @@ static void test_sip_list_header_at_buffer_end(void **state)
 	assert_false(m.flags & (SIP_F_HAS_BODY | SIP_F_BAD_ENTRY));
 }
 
+/* "INVITE" followed by HT is INVITE too; followed by a byte that is not a
+ * token character nor SP/HT it is no request line at all. */
+static void test_sip_invite_method_token_ends(void **state)
+{
+	struct sip_msg m;
+
+	(void)state;
+	assert_int_equal(scan("INVITE\tsip:0312345678@x SIP/2.0\r\n" TO1 FROM1 TAIL, &m), 0);
+	assert_int_equal(m.method, SIP_METHOD_INVITE);
+	assert_view(m.method_name, "INVITE");
+	assert_true(m.flags & SIP_F_INITIAL);
+	assert_int_equal(scan("INVITE(sip:0312345678@x SIP/2.0\r\n" TO1 FROM1 TAIL, &m), -EBADMSG);
+	assert_int_equal(scan("INVITE", &m), -EBADMSG);
+}
+
+/* Line ends are found 64 bytes at a time: a padding header of every
+ * length from 0 to 200 puts the ends of the lines after it, a folded line
+ * among them, at every offset in a block and lines across block edges;
+ * the scan must read the same with a body and without one (the empty line
+ * then in the buffer's last, partial block). */
+static void test_sip_line_ends_at_every_block_offset(void **state)
+{
+	char msg[1024], pad[256];
+	struct sip_msg m;
+
+	(void)state;
+	for (size_t n = 0; n <= 200; n++) {
+		for (int body = 0; body < 2; body++) {
+			int len;
+
+			memset(pad, 'a', n);
+			pad[n] = '\0';
+			len = snprintf(msg, sizeof(msg),
+				       RLINE "X-Pad: %s\r\n" TO1 "Subject: folded\r\n  over %s\r\n" FROM1
+				       "Call-ID: c%zu\r\nCSeq: 1 INVITE\r\n" VIA1 "\r\n%s",
+				       pad, pad + n / 2, n, body ? "v=0\r\n" : "");
+			assert_true(len > 0 && (size_t)len < sizeof(msg));
+			assert_int_equal(scan(msg, &m), 0);
+			assert_int_equal(m.n_uris, 3);
+			assert_uri(&m, 1, SIP_HDR_TO, "sip:0312345678@ims.example.jp", "0312345678");
+			assert_uri(&m, 2, SIP_HDR_FROM, "sip:0501234567@example.jp", "0501234567");
+			assert_int_equal(m.call_id.len, snprintf(pad, sizeof(pad), "c%zu", n));
+			assert_int_equal(m.header_len, (uint32_t)len - (body ? 5 : 0));
+			assert_int_equal(!!(m.flags & SIP_F_HAS_BODY), body);
+			free_held(NULL);
+		}
+	}
+}
+
 static void test_sip_names(void **state)
 {
 	(void)state;
@@ -1257,6 +1306,8 @@ int main(void)
 		T(test_sip_lws_inside_uri_parameters_trimmed),
 		T(test_sip_long_header_names_and_lines),
 		T(test_sip_list_header_at_buffer_end),
+		T(test_sip_invite_method_token_ends),
+		T(test_sip_line_ends_at_every_block_offset),
 		T(test_sip_names),
 		T(test_sip_rfc4475_every_file_has_defined_result),
 		T(test_sip_rfc4475_numbers_and_call_ids),
