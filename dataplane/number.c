@@ -187,6 +187,51 @@ static int fail(const struct src *src, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* The code point of the 2- or 3-byte UTF-8 sequence at p, or 0. */
+static unsigned utf8_at(const char *p, size_t left)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (left >= 2 && (u[0] & 0xe0) == 0xc0 && (u[1] & 0xc0) == 0x80)
+		return (unsigned)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+	if (left >= 3 && (u[0] & 0xf0) == 0xe0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80)
+		return (unsigned)(u[0] & 0x0f) << 12 | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+	return 0;
+}
+
+/* Japanese documents, where orders come from, write numbers in full-width
+ * forms (０３－１２３４－５６７８) or with dashes that only look like
+ * '-': such a character is named, so that the engineer sees why. */
+static const char *lookalike_name(unsigned cp)
+{
+	if (cp >= 0xff10 && cp <= 0xff19)
+		return "full-width digit";
+	switch (cp) {
+	case 0xff0b:
+		return "full-width plus sign";
+	case 0xff08:
+	case 0xff09:
+		return "full-width parenthesis";
+	case 0xff0e:
+		return "full-width full stop";
+	case 0x3000:
+		return "ideographic space";
+	case 0xff0d:
+	case 0x2010:
+	case 0x2011:
+	case 0x2012:
+	case 0x2013:
+	case 0x2014:
+	case 0x2015:
+	case 0x2212:
+	case 0x30fc:
+	case 0xff70:
+		return "a dash that is not ASCII '-'";
+	default:
+		return NULL;
+	}
+}
+
 static int too_many(const struct src *src, size_t e164_digits)
 {
 	return fail(src, -ERANGE, "too many digits (%zu in E.164 form), E.164 allows %d",
@@ -221,7 +266,14 @@ static int collect(const struct src *src, const char *s, size_t len, struct raw 
 			digits++;
 		} else if (!is_sep(c)) {
 			char q[12];
+			unsigned cp = utf8_at(s + i, len - i);
+			const char *what = cp ? lookalike_name(cp) : NULL;
 
+			if (what != NULL)
+				return fail(src, -EINVAL,
+					    "unexpected U+%04X (%s) at character %zu: write numbers "
+					    "in ASCII (0-9, +, -, ., parentheses, spaces)",
+					    cp, what, (size_t)(&s[i] - src->s) + 1);
 			quote(q, sizeof(q), &s[i], 1);
 			return fail(src, -EINVAL, "unexpected %s at character %zu",
 				    q, (size_t)(&s[i] - src->s) + 1);

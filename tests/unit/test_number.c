@@ -261,6 +261,18 @@ static void test_number_syntax_errors_name_the_problem(void **state)
 	expect_err("(-)", -EINVAL, "\"(-)\": no digits");
 	expect_err("03-1234-56x8", -EINVAL, "\"03-1234-56x8\": unexpected \"x\" at character 11");
 	expect_err("03+12345678", -EINVAL, "\"03+12345678\": unexpected \"+\" at character 3");
+	/* Full-width forms and dashes that only look like '-' are named. */
+	expect_err("\xef\xbc\x90\xef\xbc\x93-1234-5678", -EINVAL,
+		   "\"\\xef\\xbc\\x90\\xef\\xbc\\x93-1234-5678\": unexpected U+FF10 (full-width digit) "
+		   "at character 1: write numbers in ASCII (0-9, +, -, ., parentheses, spaces)");
+	expect_err("03\xe3\x83\xbc" "1234", -EINVAL,
+		   "\"03\\xe3\\x83\\xbc1234\": unexpected U+30FC (a dash that is not ASCII '-') "
+		   "at character 3: write numbers in ASCII (0-9, +, -, ., parentheses, spaces)");
+	expect_err("\xef\xbc\x8b" "81312345678", -EINVAL,
+		   "\"\\xef\\xbc\\x8b81312345678\": unexpected U+FF0B (full-width plus sign) "
+		   "at character 1: write numbers in ASCII (0-9, +, -, ., parentheses, spaces)");
+	/* Other bytes over 0x7f are quoted as they are. */
+	expect_err("03\xc3\xa9" "1234", -EINVAL, "\"03\\xc3\\xa91234\": unexpected \"\\xc3\" at character 3");
 	expect_err_ctx("03\0" "12345678", 11, NULL, -EINVAL,
 		       "\"03\\x0012345678\": unexpected \"\\x00\" at character 3");
 	expect_err("312345678", -EINVAL,
