@@ -45,10 +45,7 @@
  * (checked at run time; ntrie_config.portable_only forces the portable
  * path, for tests) eight keys at a time; without it the arithmetic of all keys
  * first, then the line and prefix-word fetches back to back, and one burst
- * ahead; then the prefix filter of all keys while the lines come, and the
- * first prefix table line of each key the filter passes, fetched then
- * rather than once the home lines are in (a second DRAM round trip in
- * about a third of the bursts at 1% hits otherwise); (2) the
+ * ahead; then the prefix filter of all keys while the lines come; (2) the
  * header and lanes of each line (eight at a time with AVX-512, SSE2 or
  * plain C otherwise): most keys are decided there (no lane matches, no
  * filter bit, no prefix candidate); the others, in key order, read the
@@ -84,8 +81,10 @@
  * exact or prefix, checked against a reference; this 2-core VM shared with
  * other work: ratios swing by 20% between runs; 6 runs at 10M entries):
  * bulk 50% hits 1.83-2.51x rte_hash (median 2.3x, 31-43 M/s), 1% hits
- * 1.32-1.70x (median 1.4x, 41-52 M/s); 7.06 bytes an entry (8.1 at 1M,
- * where the 16384-update delta is 0.5 of it) vs rte_hash's 40.7; build
+ * 1.32-1.70x (median 1.4x, 41-52 M/s); 8 later runs of the same code:
+ * 1.81-2.69x (median 2.2x) and 1.20-2.00x (median 1.46x), rte_hash at
+ * 9-19 and 20-34 M/s as other jobs came and went; 7.06 bytes an entry
+ * (8.1 at 1M, where the 16384-update delta is 0.5 of it) vs rte_hash's 40.7; build
  * 0.7-0.9 s; compaction 1.7 s; insert-to-visible p50 2.3 us, p99 17-45 us
  * with two readers at full speed; writer commit p99 1.2 us.  Single
  * lookups: 0.9-1.4x at 50% hits, 0.55-0.9x at 1% (one DRAM line each,
@@ -98,15 +97,49 @@
  * on home lines.  The same runs of the previous
  * design (a 12-bit/entry gate in front of variable-size buckets with a
  * directory and separate values): 0.97x and 0.95x, 7.86 bytes an entry.
- *   The 2x target is met at 50% hits and missed at 1%: a miss costs one
- *   random DRAM line, and the burst's lines are the bound (its first pass
- *   waits ~20 cycles a key for them: the machine's floor for random reads,
- *   ~8 ns a line with 32 in flight); rte_hash reads two lines a miss but
- *   does little else, so the ratio stays below 2 while our ~20 other
- *   cycles a key cannot overlap the next burst's fetches.  2x would need
- *   fewer than one DRAM line a miss: a Bloom gate of 4-6 bits an entry in
- *   front of the lines (5-9 MB) measured 0.75-0.93x of this, as it did not
- *   stay in this VM's cache and adds a dependent fetch to a burst.
+ *   The 2x target is met at 50% hits (most runs) and missed at 1%.  Why,
+ *   measured on this VM (no hardware counters: perf stat reports cycles
+ *   and cache events unsupported, so no L2/L3/dTLB miss counts; cpu-clock
+ *   samples; rdtsc around each pass): the lines are on 2 MB pages (smaps:
+ *   AnonHugePages = the 67.5 MB block; rte_hash's EAL heap is on 4 KB
+ *   pages); a dependent DRAM read takes ~200 ns, 32 independent ones
+ *   ~6-8 ns each, a dependent read in a 2-4 MB array 15-20 ns.  Each
+ *   bulk call of 32 keys pays one DRAM round trip (its home lines) plus
+ *   its compute, which at 1% hits is ~250 ns a burst on its own (130 M/s
+ *   with 100K entries, all in cache) and overlaps the round trip little:
+ *   at 10M, 45-70 M/s in a loop of bulk calls alone, 35-45 M/s in the
+ *   benchmark (after a pass of single lookups, rte_hash in between).  The
+ *   cpu-clock profile at 10M, 1% hits: 63% first pass (waiting at its
+ *   prefetches and at the prefix-word gather), 14% exact pass, 7%
+ *   resolve_front, 12% the second lines (tab_walk, resolve_back).  Per
+ *   burst at 1% hits: 0.30 hits, 0.39 keys walking to a displaced entry's
+ *   line, 0.43 probing a prefix table after the home line.  Dropping the
+ *   resolve passes (wrong answers; to bound their cost) gains ~20%, the
+ *   prefix-filter pass ~20% (single noisy runs).
+ *   Tried, in-process A/B at 10M (two tries of the same keys, bulk passes
+ *   of 1M keys alternated, per-pair ratio medians new/old), then as the
+ *   benchmark runs (one process, a single-lookup pass before each bulk
+ *   pass, rte_hash between, 6 reps, old/new alternating):
+ *   - a gate of one bit a key by h (2^24 bits, 2 MB, ~45% set) read in
+ *     the first pass, fetching only the survivors' lines: 1% hits 1.01x,
+ *     50% 0.89x; 2 bits a key (4 MB): 0.945x and 0.87x.  Every burst
+ *     keeps survivors (and 27% of bursts hold a hit at 1%), so the round
+ *     trip stays and the gate's gather adds to it;
+ *   - fetching each prefix candidate's first line in the first pass, and
+ *     testing the prefix filter only at the lengths that exist: 1.02-1.06x
+ *     in the first setting (9 runs), but old/new 1.01 (0.94-1.25) at 1%
+ *     and 1.06 at 50% in the benchmark's, where old/old gave 0.97: no win
+ *     there, not kept;
+ *   - fetching home + 1 with every home line: 0.91-0.94x at 1%;
+ *   - lines at 70% fill (7.30 bytes an entry, 30% fewer walks): 0.97-1.03x;
+ *   - an exact pass without the count masks, and m zeroed by memset:
+ *     0.98-1.05x; prefetch addresses taken from the register rather than
+ *     through the store: 0.98-1.03x.
+ *   2x at 1% hits would need most bursts to finish without a DRAM round
+ *   trip, i.e. a gate with well under 1/32 false positives a key (over 7
+ *   bits an entry, not cache resident at 10M: a Bloom gate of 4-6 bits an
+ *   entry, 5-9 MB, measured 0.75-0.93x of this), or far less compute per
+ *   burst than the ~250 ns above.
  *
  * Readers: one acquire load of the root, then loads (acquire or relaxed;
  * plain moves on x86).  No locks, no stores to shared memory.
@@ -757,34 +790,13 @@ static void first_pass(const struct base *b, const uint64_t *k, unsigned c, cons
 		__builtin_prefetch(pw[i]);
 }
 
-/* Fetch the line of each key's longest base prefix candidate now, while
- * the home lines come, rather than from resolve_front once they are in:
- * most candidates are the filter's false positives (~1.5% of the keys, a
- * key in every other burst at 1% hits), and each cost its burst a second
- * DRAM round trip after the first. */
-static inline void prefix_fetch(const struct base *b, const uint64_t *k, unsigned c,
-				const uint32_t *pc)
-{
-	for (unsigned i = 0; i < c; i++) {
-		uint32_t cand = pc[i] & b->plens;
-		if (cand) {
-			unsigned l = 31 - (unsigned)__builtin_clz(cand);
-			const struct tab *P = &b->tab[1][l];
-			__builtin_prefetch(P->lines +
-					   tab_line(P, tab_h(P, (k[i] & pmask[l]) | l)) * NT_LINE);
-		}
-	}
-}
-
 /* The prefix candidates of every key of a burst, as prefix_cand computes
- * them, while the lines come (the words were fetched by first_pass), and
- * the first prefix table line of those that have some. */
+ * them, while the lines come (the words were fetched by first_pass). */
 static void prefix_pass(const struct base *b, const uint64_t *k, unsigned c, uint32_t lens,
 			uint32_t *pc)
 {
 	for (unsigned i = 0; i < c; i++)
 		pc[i] = prefix_cand(b, k[i], k[i] & 15, lens);
-	prefix_fetch(b, k, c, pc);
 }
 
 /* Second pass without AVX-512, as exact_pass_avx512: bit i set for the
@@ -812,8 +824,7 @@ static uint32_t exact_pass(const struct base *b, const uint64_t *k, unsigned c,
 
 /* The same, eight keys at a time (h and the line as tab_h and tab_line
  * compute them), and the prefix candidates of each key among the lengths
- * lens, as prefix_cand computes them, and their first line fetched as
- * prefix_pass does. */
+ * lens, as prefix_cand computes them. */
 static NT_V512 void first_pass_avx512(const struct base *b, const uint64_t *k, unsigned c,
 				      const uint8_t **ln, uint64_t *hv, uint32_t lens,
 				      uint32_t *pc)
@@ -884,15 +895,12 @@ static NT_V512 void first_pass_avx512(const struct base *b, const uint64_t *k, u
 		x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 29));
 		t = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(x, 32), pfn), 32);
 		w = _mm512_mask_i64gather_epi64(zero, act, t, b->pf, 8);
-		/* the lengths some prefix entry has (a scalar loop: a vector one
-		 * from each key's H tested lengths no entry has) */
-		for (uint32_t ls = lens & 0xfffe; ls; ls &= ls - 1) {
-			unsigned l = (unsigned)__builtin_ctz(ls);
-			__m512i lv = _mm512_set1_epi64(l);
-			__mmask8 on = act & _mm512_cmple_epu64_mask(H, lv) & _mm512_cmple_epu64_mask(lv, len), ok;
+		for (__m512i l = H;; l = _mm512_add_epi64(l, one)) {
+			__mmask8 on = act & _mm512_cmple_epu64_mask(l, len), ok;
 			if (!on)
-				continue;
-			pk = _mm512_or_si512(_mm512_and_si512(key, _mm512_set1_epi64((long long)pmask[l])), lv);
+				break;
+			on &= _mm512_test_epi64_mask(_mm512_srlv_epi64(lensv, l), one);
+			pk = _mm512_or_si512(_mm512_and_si512(key, _mm512_permutex2var_epi64(pm0, l, pm1)), l);
 			x = _mm512_mullo_epi64(_mm512_xor_si512(pk, _mm512_srli_epi64(pk, 32)), cpf);
 			x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 29));
 			m = _mm512_or_si512(
@@ -901,12 +909,11 @@ static NT_V512 void first_pass_avx512(const struct base *b, const uint64_t *k, u
 					_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 14), f63))),
 				_mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(x, 20), f63)));
 			ok = _mm512_mask_cmpeq_epi64_mask(on, _mm512_and_si512(w, m), m);
-			cand = _mm512_mask_or_epi64(cand, ok, cand, _mm512_set1_epi64(1ll << l));
+			cand = _mm512_mask_or_epi64(cand, ok, cand, _mm512_sllv_epi64(one, l));
 		}
 store:
 		_mm256_storeu_si256((__m256i *)(pc + i), _mm512_cvtepi64_epi32(cand));
 	}
-	prefix_fetch(b, k, c, pc);
 }
 
 /* Second pass, eight keys at a time, once the lines are in: the keys that

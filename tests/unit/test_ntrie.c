@@ -447,6 +447,81 @@ static void test_ntrie_filter_passes_keys_under_listed_prefixes(void **state)
 	ntrie_free(t);
 }
 
+/* Bulk lookups of whole bursts (the AVX-512 first pass tests the prefix
+ * filter eight keys at a time, at the lengths some prefix entry has from
+ * the region's head to the key's length): prefix lengths with gaps
+ * between them, one length only in the delta, keys of every length under
+ * each prefix and beside them; each result is the longest listed prefix,
+ * on both paths, before and after compaction. */
+static void check_bursts(struct ntrie *t, const char *const *pfx, unsigned npfx, uint64_t *seed)
+{
+	uint64_t keys[32 * 12];
+	struct ntrie_match m[32 * 12];
+	unsigned n = 0, want_hits = 0, hits;
+
+	for (unsigned len = 4; len <= 15; len++)
+		for (unsigned i = 0; i < 32; i++) {
+			/* under a prefix, or beside them (8131... has none) */
+			const char *head = i % 5 == 4 ? "8131" : pfx[i % npfx];
+			keys[n++] = extend(head, len < strlen(head) ? (unsigned)strlen(head) : len, seed);
+		}
+	hits = ntrie_lookup_bulk(t, keys, n, m);
+	for (unsigned i = 0; i < n; i++) {
+		char d[16];
+		unsigned len = (unsigned)ntrie_key_digits(keys[i], d), best = 0;
+		for (unsigned j = 0; j < npfx; j++)
+			if (strlen(pfx[j]) <= len && strncmp(d, pfx[j], strlen(pfx[j])) == 0 &&
+			    strlen(pfx[j]) > best)
+				best = (unsigned)strlen(pfx[j]);
+		assert_int_equal(m[i].kind, best ? NTRIE_PREFIX : 0);
+		if (best) {
+			assert_int_equal(m[i].len, best);
+			assert_int_equal(m[i].value, 1000 + best);
+			want_hits++;
+		}
+	}
+	assert_int_equal(hits, want_hits);
+	for (unsigned i = 0; i < n; i++) {
+		struct ntrie_match ms;
+		assert_int_equal(ntrie_lookup(t, keys[i], &ms), m[i].kind != 0);
+		assert_int_equal(ms.kind, m[i].kind);
+	}
+}
+
+static void bursts_with_gapped_prefix_lengths(void)
+{
+	static const char *const pfx[] = { "8137", "8137012", "8137012345", "813701234567" };
+	struct ntrie *t = new_trie(0);
+	size_t n = 20000;
+	struct ntrie_entry *e = malloc((n + 3) * sizeof(*e));
+	uint64_t seed = 11;
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct ntrie_entry){ extend(i % 2 ? "8190" : "8150", 12, &seed), 1,
+					     NTRIE_EXACT };
+	/* lengths 4, 7 and 10 in the base; 12 only in the delta */
+	for (unsigned i = 0; i < 3; i++)
+		e[n++] = (struct ntrie_entry){ K(pfx[i]), 1000 + (uint32_t)strlen(pfx[i]),
+					       NTRIE_PREFIX };
+	assert_int_equal(ntrie_build(t, e, n), 0);
+	check_bursts(t, pfx, 3, &seed);
+	assert_int_equal(ntrie_insert(t, K(pfx[3]), NTRIE_PREFIX, 1012), 0);
+	check_bursts(t, pfx, 4, &seed);
+	assert_int_equal(ntrie_compact(t), 0);
+	check_bursts(t, pfx, 4, &seed);
+	free(e);
+	ntrie_free(t);
+}
+
+static void test_ntrie_bulk_bursts_probe_listed_prefix_lengths(void **state)
+{
+	(void)state;
+	bursts_with_gapped_prefix_lengths();
+	knobs.portable_only = 1;
+	bursts_with_gapped_prefix_lengths();
+	knobs.portable_only = 0;
+}
+
 /* Deleted keys keep their filter bits (filters only gain bits) but must
  * miss; re-inserted ones hit, before and after compaction. */
 static void test_ntrie_filter_delete_and_reinsert(void **state)
@@ -989,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_ntrie_bulk_matches_single),
 		cmocka_unit_test(test_ntrie_dense_build_keeps_every_entry),
 		cmocka_unit_test(test_ntrie_filter_passes_keys_under_listed_prefixes),
+		cmocka_unit_test(test_ntrie_bulk_bursts_probe_listed_prefix_lengths),
 		cmocka_unit_test(test_ntrie_filter_delete_and_reinsert),
 		cmocka_unit_test(test_ntrie_filter_every_key_length),
 		cmocka_unit_test(test_ntrie_property_random_ops_match_model),
