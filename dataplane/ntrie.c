@@ -1083,8 +1083,6 @@ unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned
 	return hits;
 }
 
-/* ---- building a base ---- */
-
 struct vmap {
 	uint32_t *keys;
 	uint16_t *idx;
@@ -1507,8 +1505,6 @@ static struct base *base_build(const struct ntrie_entry *in, size_t n, unsigned 
 		room = room * 4 > n + 64 ? n + 64 : room * 4;
 	}
 }
-
-/* ---- roots and the delta ---- */
 
 static struct root *root_new(const struct base *b, uint32_t cap)
 {

@@ -241,8 +241,6 @@ static double rte_bulk(const struct rte_hash *hs, const uint64_t *q, unsigned n,
 	return n / t0;
 }
 
-/* ---- insert-to-visible latency ---- */
-
 struct upd {
 	struct ntrie *t;
 	const uint64_t *q;

@@ -351,8 +351,6 @@ static void test_ntrie_bulk_matches_single(void **state)
 	ntrie_free(t);
 }
 
-/* ---- the filters: the prefix filter, the lines' filters ---- */
-
 /* Random digits after head, to length len. */
 static uint64_t extend(const char *head, unsigned len, uint64_t *seed)
 {
@@ -600,8 +598,6 @@ static void test_ntrie_filter_every_key_length(void **state)
 	}
 	ntrie_free(t);
 }
-
-/* ---- property test against a plain model ---- */
 
 struct model_slot {
 	uint64_t key;
@@ -895,8 +891,6 @@ static void test_ntrie_layouts_and_paths_match_model(void **state)
 	free(q);
 	free(mb);
 }
-
-/* ---- concurrency: two readers, one writer, deferred frees ---- */
 
 #define RETIRE_MAX 4096
 
