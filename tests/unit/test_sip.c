@@ -840,6 +840,33 @@ static void test_sip_line_ends_at_every_block_offset(void **state)
 	}
 }
 
+/* A quoted display name is closed from one 64-byte bitmap when no escape
+ * comes before its closing quote: names of every length from 0 to 80,
+ * plain and with an escaped quote in them, both sides of that window. */
+static void test_sip_quoted_display_name_every_length(void **state)
+{
+	char name[128], msg[1024];
+	struct sip_msg m;
+
+	(void)state;
+	for (size_t n = 0; n <= 80; n++) {
+		for (int esc = 0; esc < 2; esc++) {
+			memset(name, 'n', n);
+			name[n] = '\0';
+			if (esc && n >= 3)
+				memcpy(name + n / 2, "\\\"", 2);
+			snprintf(msg, sizeof(msg),
+				 RLINE "To: \"%s\" <sip:0312345678@ims.example.jp>\r\n" FROM1 TAIL, name);
+			assert_int_equal(scan(msg, &m), 0);
+			assert_uri(&m, 1, SIP_HDR_TO, "sip:0312345678@ims.example.jp", "0312345678");
+			assert_int_equal(m.to.len, n + 2 + strlen(" <sip:0312345678@ims.example.jp>"));
+			free_held(NULL);
+		}
+	}
+	/* Unclosed: the quote seen past the header's end does not count. */
+	assert_int_equal(scan(RLINE "To: \"abc\r\n" FROM1 "X: \"\r\n" TAIL, &m), -EBADMSG);
+}
+
 static void test_sip_names(void **state)
 {
 	(void)state;
@@ -1308,6 +1335,7 @@ int main(void)
 		T(test_sip_list_header_at_buffer_end),
 		T(test_sip_invite_method_token_ends),
 		T(test_sip_line_ends_at_every_block_offset),
+		T(test_sip_quoted_display_name_every_length),
 		T(test_sip_names),
 		T(test_sip_rfc4475_every_file_has_defined_result),
 		T(test_sip_rfc4475_numbers_and_call_ids),
