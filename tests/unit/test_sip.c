@@ -879,8 +879,6 @@ static void test_sip_names(void **state)
 	assert_string_equal(sip_method_name((enum sip_method)99), "unknown");
 }
 
-/* ---- RFC 4475 torture messages ---- */
-
 static char rfc_dir[1024];
 
 static int find_rfc4475(void)
