@@ -32,8 +32,8 @@
 enum pend_state {
 	PEND_FREE = 0,
 	PEND_HOLD,     /* collecting fragments */
-	PEND_PASSING,  /* done or released: later fragments are forwarded */
-	PEND_DROPPING, /* dropped or blocked: later fragments are dropped */
+	PEND_PASSING,  /* released unclassified by policy: later fragments follow */
+	PEND_DROPPING, /* dropped, or complete: later fragments are dropped */
 };
 
 /* src and dst first, 8-byte aligned: rte_hash_crc() reads them 8 bytes
@@ -75,7 +75,6 @@ struct dp_worker {
 	/* Per-burst scratch state. */
 	uint16_t n_scratch;
 	uint16_t fwd_pos[DP_BURST_MAX];  /* per message: its first slot in out->fwd */
-	uint32_t msg_pend[DP_BURST_MAX]; /* per message: its pending entry, or NIL */
 	int scan_rc[DP_BURST_MAX];
 	const struct sip_msg *msgp[DP_BURST_MAX];
 	struct verdict v[DP_BURST_MAX];
@@ -384,7 +383,6 @@ static struct dp_msg *msg_new(struct dp_worker *w, struct dp_burst_out *out, uin
 {
 	struct dp_msg *d = &out->msgs[out->n_msgs];
 
-	w->msg_pend[out->n_msgs] = NIL;
 	out->n_msgs++;
 	d->action = DP_ACT_FORWARD;
 	d->reassembled = false;
@@ -484,22 +482,25 @@ static void datagram_done(struct dp_worker *w, uint32_t ei, struct rte_mbuf *r, 
 		w->cnt.c[DP_C_BAD_FRAME]++;
 		pend_release(w, e, w->cfg.drop_bad_frames ? DP_FRAG_DROP : DP_FRAG_FORWARD,
 			     out->fwd, &out->n_fwd);
-		return;
-	}
-	if (fi.kind != FRAME_SIP_UDP && fi.kind != FRAME_SIP_TCP) {
+	} else if (fi.kind != FRAME_SIP_UDP && fi.kind != FRAME_SIP_TCP) {
 		w->cnt.c[DP_C_NON_SIP]++;
 		pend_release(w, e, DP_FRAG_FORWARD, out->fwd, &out->n_fwd);
-		return;
+	} else {
+		w->n_scratch++;
+		struct dp_msg *d = msg_new(w, out, i, buf, len, &fi);
+		d->reassembled = true;
+		memcpy(d->pkts, e->pkts, sizeof(e->pkts[0]) * e->n);
+		d->n_pkts = e->n;
+		msg_slots(w, out, out->n_msgs - 1);
+		e->n = 0;
 	}
-	w->n_scratch++;
-	struct dp_msg *d = msg_new(w, out, i, buf, len, &fi);
-	d->reassembled = true;
-	memcpy(d->pkts, e->pkts, sizeof(e->pkts[0]) * e->n);
-	d->n_pkts = e->n;
-	w->msg_pend[out->n_msgs - 1] = ei;
-	msg_slots(w, out, out->n_msgs - 1);
-	e->n = 0;
-	e->state = PEND_PASSING; /* pass 2 turns it to DROPPING when blocked */
+	/* Whatever its verdict (pass 2 decides SIP ones later in this very
+	 * burst), a later fragment of a complete datagram is dropped: the
+	 * receiver has its originals, or none of them if it was blocked; a
+	 * copy is no use to it, and different bytes would be another reading
+	 * of a datagram that was classified (or found not to be SIP) as this
+	 * one. */
+	e->state = PEND_DROPPING;
 }
 
 /* One fragment.  malformed: frame_parse() described it but rejected it
@@ -708,8 +709,6 @@ uint16_t dp_pipeline_process_burst(struct dp_worker *w, struct rte_mbuf **pkts, 
 				d->action = DP_ACT_DROP;
 				c[DP_C_UNPARSABLE_DROP]++;
 			}
-			if (w->msg_pend[k] != NIL)
-				w->pend[w->msg_pend[k]].state = PEND_DROPPING;
 			for (unsigned p = 0; p < d->n_pkts; p++) {
 				out->fwd[w->fwd_pos[k] + p] = NULL;
 				if (d->action == DP_ACT_DROP)

@@ -22,9 +22,13 @@
  * the held fragments, this one, and every later fragment of it until the
  * entry times out.  Exact retransmitted duplicates are held and forwarded
  * with the rest but not given to the reassembler.  After a datagram is
- * complete (or released) its entry stays until the timeout so that late
- * duplicates share its fate.  One reading of a
- * datagram is never classified while another is forwarded.
+ * complete its entry stays until the timeout, and every later fragment of
+ * it is dropped (frag_late_drop), whatever the verdict: the receiver has
+ * the originals (or, blocked, none), a copy is no use to it, and other
+ * bytes would make a second reading that was never classified.  After a
+ * datagram is released unclassified by cfg.frag_incomplete = forward, its
+ * later fragments follow it.  One reading of a datagram is never
+ * classified while another is forwarded.
  *
  * A datagram that passes is forwarded as its ORIGINAL fragments,
  * byte-identical and in arrival order (not refragmented): the received

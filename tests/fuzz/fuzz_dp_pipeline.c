@@ -34,12 +34,10 @@
  *  - counters: rx, fwd, drop, block, unparsable_drop, sip_udp + sip_tcp and
  *    the verdict reasons agree with what came back; pending stays within
  *    frag_max_datagrams; flush ends within a bounded number of calls;
- *  - fate: no fragment of a datagram blocked or dropped by a call is
- *    forwarded by the same call (the header: late duplicates share its
- *    fate).  dp_pipeline.c breaks this today (a fragment arriving after
- *    completion in the same burst is forwarded before pass 2 blocks the
- *    datagram), so FUZZ_DP_PIPELINE_NO_FATE turns this check off and
- *    tools/fuzz-run sets it until the pipeline is fixed.
+ *  - fate: a call that completes a datagram forwards none of its
+ *    fragments but the originals of a message it forwards (the header: a
+ *    later fragment of a complete datagram is dropped, so a blocked
+ *    datagram's copies never pass and no second reading follows one).
  * FUZZ_DP_PIPELINE_VERBOSE prints each input's counters.
  *
  * DPDK's own memory (mbuf headers, the worker's tables and rebuilt
@@ -114,7 +112,6 @@ static struct dp_burst_out out;
 static uint64_t now = 1000;
 static uint32_t gen, drain_pass;
 static bool verbose; /* FUZZ_DP_PIPELINE_VERBOSE set: counters per input */
-static bool fate_check;
 
 static struct frame fr[MAX_FRAMES];
 static unsigned n_fr;
@@ -337,17 +334,25 @@ static void check_same_fate(void)
 	for (uint16_t k = 0; k < out.n_msgs; k++) {
 		const struct dp_msg *d = &out.msgs[k];
 
-		if (!d->reassembled || d->action == DP_ACT_FORWARD)
+		if (!d->reassembled)
 			continue;
 		const struct frame *a = frame_of(d->pkts[0]);
 		CHECK(a != NULL);
 		for (uint16_t i = 0; i < out.n_fwd; i++) {
 			const struct frame *b = frame_of(out.fwd[i]);
+			bool own = false;
+
 			if (!same_datagram(a, b))
+				continue;
+			for (unsigned p = 0; p < d->n_pkts && d->action == DP_ACT_FORWARD; p++)
+				own |= out.fwd[i] == d->pkts[p];
+			if (own)
 				continue;
 			fprintf(stderr, "fuzz_dp_pipeline: fragment id %#x of a datagram %s in "
 				"this call (frame %u) is forwarded by it (frame %u)\n",
-				a->fi.frag_id, d->action == DP_ACT_BLOCK ? "blocked" : "dropped",
+				a->fi.frag_id, d->action == DP_ACT_BLOCK  ? "blocked"
+					       : d->action == DP_ACT_DROP ? "dropped"
+									  : "completed",
 				(unsigned)(a - fr), (unsigned)(b - fr));
 			abort();
 		}
@@ -391,8 +396,7 @@ static void consume(const struct wctx *wc, uint16_t ret, uint16_t n_in, unsigned
 			n_drop_msgs++;
 		}
 	}
-	if (fate_check)
-		check_same_fate();
+	check_same_fate();
 	/* Views die with the mbufs; everything is checked by now. */
 	for (uint16_t k = 0; k < out.n_msgs; k++)
 		if (out.msgs[k].action == DP_ACT_BLOCK)
@@ -578,7 +582,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	verbose = getenv("FUZZ_DP_PIPELINE_VERBOSE") != NULL;
 	/* Off only while the same-burst late-fragment bug stands (tools/fuzz-run). */
-	fate_check = getenv("FUZZ_DP_PIPELINE_NO_FATE") == NULL;
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
 			;

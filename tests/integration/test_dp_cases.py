@@ -4,7 +4,8 @@ out of order, IPv4 and IPv6), VLAN and QinQ, IPv6 with rport/received, an
 allowed fragmented INVITE forwarded as its original fragments, rejects
 larger than the MTU sent as IP fragments (IPv4 and IPv6), rejects larger
 than one mbuf chained and fragmented, a request with more Vias than are
-kept (blocked, no reject, counted), incomplete
+kept (blocked, no reject, counted), fragments after completion (dropped,
+blocked or not), incomplete
 fragments under both policies, and overlapping or conflicting fragments
 dropped whole."""
 import collections
@@ -178,6 +179,30 @@ def main():
         if app["reject_failures"] != 1 or app["blocked_called"] != 1:
             fail(f"18 Vias: reject_failures {app['reject_failures']}, blocked_called "
                  f"{app['blocked_called']}; wanted 1 and 1")
+
+        # Fragments after a datagram completed are dropped, whatever its
+        # verdict: a blocked INVITE's copies in the same burst never pass,
+        # and a second datagram under a passed one's IP id (another reading,
+        # here a listed INVITE) is not forwarded unclassified.
+        blocked = netpkt.udp4_frames(l2(), "192.0.2.18", "198.51.100.1", 5060, 5060,
+                                     invite("late-blocked", to=LISTED, body_len=1400), frag=512,
+                                     ident=0x107)
+        passed = netpkt.udp4_frames(l2(), "192.0.2.19", "198.51.100.1", 5060, 5060,
+                                    invite("late-passed", body_len=1400), frag=512, ident=0x108)
+        smuggled = netpkt.udp4_frames(l2(), "192.0.2.19", "198.51.100.1", 5060, 5060,
+                                      invite("late-smuggled", to=LISTED, body_len=1400), frag=512,
+                                      ident=0x108)
+        r = run.run([blocked + blocked + passed + smuggled, []], ["--list", lst])
+        if collections.Counter(r.tx[1]) != collections.Counter(passed):
+            fail(f"late fragments: {len(r.tx[1])} forwarded, wanted the {len(passed)} originals "
+                 "of the passed INVITE only")
+        late = len(blocked) + len(smuggled)
+        if r.stats["pipeline"]["frag_late_drop"] != late or r.stats["pipeline"]["frag_late_fwd"]:
+            fail(f"late fragments: frag_late_drop {r.stats['pipeline']['frag_late_drop']}, "
+                 f"frag_late_fwd {r.stats['pipeline']['frag_late_fwd']}; wanted {late} and 0")
+        if len(r.tx[0]) != 1 or r.stats["app"]["blocked_called"] != 1:
+            fail(f"late fragments: {len(r.tx[0])} rejects, {r.stats['app']['blocked_called']} "
+                 "blocked; wanted 1 and 1")
 
         # Incomplete: the last fragment never comes.
         inc = netpkt.udp4_frames(l2(), "192.0.2.30", "198.51.100.1", 5060, 5060,
