@@ -20,6 +20,7 @@ enum key {
 	K_UNPARSABLE,
 	K_BAD_FRAMES,
 	K_FRAG_TIMEOUT,
+	K_FRAG_LINGER,
 	K_FRAG_INCOMPLETE,
 	K_FRAG_MAX_DATAGRAMS,
 	K_FRAG_MAX_FRAGMENTS,
@@ -71,6 +72,10 @@ static const struct key_def keys[K__COUNT] = {
 			   "frames whose headers are truncated or inconsistent" },
 	[K_FRAG_TIMEOUT] = { "frag-timeout", "MS", "1000",
 			     "time a fragmented datagram may take to complete" },
+	[K_FRAG_LINGER] = { "frag-linger", "MS", "30000",
+			    "after a datagram's fragments were forwarded incomplete, how long "
+			    "the fragment that would complete it is still dropped (receivers "
+			    "keep fragments: Linux 30 s)" },
 	[K_FRAG_INCOMPLETE] = { "frag-incomplete", "forward|drop", "forward",
 				"fragments of a datagram that timed out, had too many fragments "
 				"or found the table full" },
@@ -120,6 +125,8 @@ void dp_config_default(struct dp_app_config *c)
 	c->event_ring = 4096;
 	if (c->pipe.frag_timeout_ms == 0)
 		c->pipe.frag_timeout_ms = 1000;
+	if (c->pipe.frag_linger_ms == 0)
+		c->pipe.frag_linger_ms = 30000;
 	if (c->pipe.frag_max_datagrams == 0)
 		c->pipe.frag_max_datagrams = 256;
 	if (c->pipe.frag_max_fragments == 0)
@@ -274,6 +281,10 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 		return 0;
 	case K_FRAG_TIMEOUT:
 		if (parse_u32(val, 1, 60000, &c->pipe.frag_timeout_ms) < 0)
+			goto bad;
+		return 0;
+	case K_FRAG_LINGER:
+		if (parse_u32(val, 1, 600000, &c->pipe.frag_linger_ms) < 0)
 			goto bad;
 		return 0;
 	case K_FRAG_INCOMPLETE:
@@ -549,6 +560,9 @@ void dp_config_foreach(const struct dp_app_config *c,
 			break;
 		case K_FRAG_TIMEOUT:
 			snprintf(buf, sizeof(buf), "%u", c->pipe.frag_timeout_ms);
+			break;
+		case K_FRAG_LINGER:
+			snprintf(buf, sizeof(buf), "%u", c->pipe.frag_linger_ms);
 			break;
 		case K_FRAG_INCOMPLETE:
 			snprintf(buf, sizeof(buf), "%s",

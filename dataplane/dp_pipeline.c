@@ -32,7 +32,8 @@
 enum pend_state {
 	PEND_FREE = 0,
 	PEND_HOLD,     /* collecting fragments */
-	PEND_PASSING,  /* released unclassified by policy: later fragments follow */
+	PEND_PASSING,  /* released unclassified by policy, lingering: later
+			* fragments follow, but the one that would complete it */
 	PEND_DROPPING, /* dropped, or complete: later fragments are dropped */
 };
 
@@ -48,7 +49,9 @@ struct pend_key {
 struct pend {
 	struct pend_key key;
 	uint8_t state;
-	uint8_t n;
+	uint8_t n;      /* pkts held */
+	uint8_t n_cov;  /* lingering: frags[] ranges seen (data NULL) */
+	uint8_t linger; /* on the linger list (start: when it was released) */
 	uint32_t hnext;      /* hash chain, or free list */
 	uint32_t prev, next; /* age list */
 	uint64_t start;
@@ -67,7 +70,9 @@ struct dp_worker {
 	uint32_t *bucket;
 	uint32_t bucket_mask;
 	uint32_t free_head;
-	uint32_t age_head, age_tail;
+	uint32_t age_head, age_tail;       /* by start: collecting, and tombstones */
+	uint32_t linger_head, linger_tail; /* by release: released unclassified */
+	uint64_t linger;                   /* ticks */
 	uint32_t n_used;
 	uint8_t *scratch; /* DP_BURST_MAX rebuilt frames of DP_REASM_MAX */
 	struct dp_counters cnt;
@@ -131,6 +136,7 @@ void dp_pipeline_config_default(struct dp_pipeline_config *cfg)
 	cfg->frag_max_datagrams = 256;
 	cfg->frag_max_fragments = DP_FRAG_MAX;
 	cfg->frag_timeout_ms = 1000;
+	cfg->frag_linger_ms = 30000;
 	cfg->frag_incomplete = DP_FRAG_FORWARD;
 }
 
@@ -169,6 +175,8 @@ struct dp_worker *dp_worker_create(const char *name, const struct dp_pipeline_co
 		c.frag_max_fragments = DP_FRAG_MAX;
 	if (c.frag_timeout_ms == 0)
 		c.frag_timeout_ms = 1000;
+	if (c.frag_linger_ms == 0)
+		c.frag_linger_ms = 30000;
 	if (hz == 0 || c.frag_max_fragments < 2 || c.frag_max_fragments > DP_FRAG_MAX ||
 	    c.frag_max_datagrams > (1u << 20) || c.frag_incomplete > DP_FRAG_DROP ||
 	    c.frame.n_sip_ports > FRAME_MAX_SIP_PORTS) {
@@ -187,6 +195,7 @@ struct dp_worker *dp_worker_create(const char *name, const struct dp_pipeline_co
 	w->timeout = (uint64_t)c.frag_timeout_ms * hz / 1000;
 	if (w->timeout == 0)
 		w->timeout = 1;
+	w->linger = (uint64_t)c.frag_linger_ms * hz / 1000;
 
 	uint32_t nb = pow2_at_least(c.frag_max_datagrams * 2);
 	w->bucket_mask = nb - 1;
@@ -216,6 +225,7 @@ struct dp_worker *dp_worker_create(const char *name, const struct dp_pipeline_co
 		w->pend[i].hnext = i + 1 < c.frag_max_datagrams ? i + 1 : NIL;
 	w->free_head = 0;
 	w->age_head = w->age_tail = NIL;
+	w->linger_head = w->linger_tail = NIL;
 	return w;
 }
 
@@ -265,6 +275,38 @@ static uint32_t pend_find(const struct dp_worker *w, const struct pend_key *k)
 	return NIL;
 }
 
+/* Entry i onto the tail of its list (the linger list when e->linger). */
+static void list_append(struct dp_worker *w, uint32_t i)
+{
+	struct pend *e = &w->pend[i];
+	uint32_t *head = e->linger ? &w->linger_head : &w->age_head;
+	uint32_t *tail = e->linger ? &w->linger_tail : &w->age_tail;
+
+	e->prev = *tail;
+	e->next = NIL;
+	if (*tail != NIL)
+		w->pend[*tail].next = i;
+	else
+		*head = i;
+	*tail = i;
+}
+
+static void list_unlink(struct dp_worker *w, uint32_t i)
+{
+	struct pend *e = &w->pend[i];
+	uint32_t *head = e->linger ? &w->linger_head : &w->age_head;
+	uint32_t *tail = e->linger ? &w->linger_tail : &w->age_tail;
+
+	if (e->prev != NIL)
+		w->pend[e->prev].next = e->next;
+	else
+		*head = e->next;
+	if (e->next != NIL)
+		w->pend[e->next].prev = e->prev;
+	else
+		*tail = e->prev;
+}
+
 static uint32_t pend_new(struct dp_worker *w, const struct pend_key *k, uint64_t now)
 {
 	uint32_t i = w->free_head;
@@ -279,13 +321,7 @@ static uint32_t pend_new(struct dp_worker *w, const struct pend_key *k, uint64_t
 	uint32_t b = key_hash(k) & w->bucket_mask;
 	e->hnext = w->bucket[b];
 	w->bucket[b] = i;
-	e->prev = w->age_tail;
-	e->next = NIL;
-	if (w->age_tail != NIL)
-		w->pend[w->age_tail].next = i;
-	else
-		w->age_head = i;
-	w->age_tail = i;
+	list_append(w, i);
 	w->n_used++;
 	return i;
 }
@@ -298,16 +334,11 @@ static void pend_remove(struct dp_worker *w, uint32_t i)
 	while (*pp != i)
 		pp = &w->pend[*pp].hnext;
 	*pp = e->hnext;
-	if (e->prev != NIL)
-		w->pend[e->prev].next = e->next;
-	else
-		w->age_head = e->next;
-	if (e->next != NIL)
-		w->pend[e->next].prev = e->prev;
-	else
-		w->age_tail = e->prev;
+	list_unlink(w, i);
 	e->state = PEND_FREE;
 	e->n = 0;
+	e->n_cov = 0;
+	e->linger = 0;
 	e->hnext = w->free_head;
 	w->free_head = i;
 	w->n_used--;
@@ -317,7 +348,7 @@ static bool pend_expired(const struct dp_worker *w, const struct pend *e, uint64
 {
 	/* The same test as rte_ip_frag's, on the same start time, so both
 	 * tables give up on a datagram together. */
-	return e->start + w->timeout < now;
+	return e->start + (e->linger ? w->linger : w->timeout) < now;
 }
 
 /* Hand the held originals on by policy: forward (appended to dst) or drop.
@@ -335,6 +366,43 @@ static void pend_release(struct dp_worker *w, struct pend *e, uint8_t policy,
 	e->state = policy == DP_FRAG_FORWARD ? PEND_PASSING : PEND_DROPPING;
 }
 
+/* An incomplete datagram goes by cfg.frag_incomplete.  Forwarded, its
+ * entry lingers with the ranges it had: later fragments follow it, but
+ * one that would let a receiver complete the datagram, which nobody
+ * classified, is dropped (fragment_in); receivers keep fragments far
+ * longer than our timeout (Linux 30 s).  The linger runs
+ * cfg.frag_linger_ms from the datagram's timeout, not from now: a sparse
+ * clock (teishi-inspect) notices timeouts late, and until then rte_ip_frag
+ * may still hold copies of it, so the entry must not be evicted sooner. */
+static void pend_give_up(struct dp_worker *w, uint32_t i, struct dp_burst_out *out)
+{
+	struct pend *e = &w->pend[i];
+	uint8_t n = e->n;
+
+	pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+	if (e->state != PEND_PASSING)
+		return;
+	for (unsigned k = 0; k < n; k++)
+		e->frags[k].data = NULL;
+	e->n_cov = n;
+	list_unlink(w, i);
+	e->linger = 1;
+	e->start += w->timeout;
+	list_append(w, i);
+}
+
+/* A later fragment nf of lingering entry e: true when it would complete
+ * the datagram (or there is no room left to tell). */
+static bool linger_completes(struct pend *e, const struct fragcheck_frag *nf)
+{
+	if (e->n_cov >= DP_FRAG_MAX)
+		return true;
+	e->frags[e->n_cov] = *nf;
+	e->frags[e->n_cov].data = NULL;
+	e->n_cov++;
+	return fragcheck_complete(e->frags, e->n_cov) != 0;
+}
+
 static void pend_drop(struct dp_worker *w, struct pend *e, enum dp_counter why)
 {
 	w->cnt.c[why]++;
@@ -346,10 +414,9 @@ static void pend_drop(struct dp_worker *w, struct pend *e, enum dp_counter why)
 static void expire(struct dp_worker *w, uint64_t now, bool all, unsigned max_release,
 		   struct dp_burst_out *out)
 {
-	unsigned released = 0;
+	unsigned released = 0, steps = 0;
 
-	for (unsigned steps = 0; w->age_head != NIL && steps < 4 * DP_EXPIRE_MAX + max_release;
-	     steps++) {
+	for (; w->age_head != NIL && steps < 4 * DP_EXPIRE_MAX + max_release; steps++) {
 		uint32_t i = w->age_head;
 		struct pend *e = &w->pend[i];
 		if (!all && !pend_expired(w, e, now))
@@ -359,9 +426,20 @@ static void expire(struct dp_worker *w, uint64_t now, bool all, unsigned max_rel
 				break;
 			released++;
 			w->cnt.c[DP_C_FRAG_TIMEOUT]++;
-			pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+			if (!all) {
+				pend_give_up(w, i, out);
+				if (e->linger)
+					continue;
+			} else {
+				pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+			}
 		}
 		pend_remove(w, i);
+	}
+	for (; w->linger_head != NIL && steps < 8 * DP_EXPIRE_MAX + max_release; steps++) {
+		if (!all && !pend_expired(w, &w->pend[w->linger_head], now))
+			break;
+		pend_remove(w, w->linger_head);
 	}
 	if (out->n_fwd > 0)
 		out->held = true;
@@ -532,13 +610,21 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		struct pend *old = &w->pend[ei];
 		if (old->state == PEND_HOLD) {
 			w->cnt.c[DP_C_FRAG_TIMEOUT]++;
-			pend_release(w, old, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+			pend_give_up(w, ei, out);
 		}
-		pend_remove(w, ei);
-		ei = NIL;
+		if (!old->linger || pend_expired(w, old, now)) {
+			pend_remove(w, ei);
+			ei = NIL;
+		}
 	}
 	if (ei == NIL) {
 		ei = pend_new(w, &k, now);
+		if (ei == NIL && w->linger_head != NIL && w->pend[w->linger_head].start <= now) {
+			/* Collecting matters more than lingering; rte_ip_frag
+			 * has let go of a lingering datagram by its start. */
+			pend_remove(w, w->linger_head);
+			ei = pend_new(w, &k, now);
+		}
 		if (ei == NIL) {
 			w->cnt.c[DP_C_FRAG_TABLE_FULL]++;
 			if (w->cfg.frag_incomplete == DP_FRAG_FORWARD && !malformed)
@@ -550,6 +636,12 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	struct pend *e = &w->pend[ei];
 	if (e->state == PEND_PASSING && !malformed) {
+		if (linger_completes(e, &nf)) {
+			e->state = PEND_DROPPING;
+			w->cnt.c[DP_C_FRAG_LATE_DROP]++;
+			count_drop(w, m);
+			return;
+		}
 		w->cnt.c[DP_C_FRAG_LATE_FWD]++;
 		out->fwd[out->n_fwd++] = m;
 		return;
@@ -580,11 +672,13 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	if (e->n == w->cfg.frag_max_fragments) {
 		w->cnt.c[DP_C_FRAG_TOO_MANY]++;
-		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
-		if (w->cfg.frag_incomplete == DP_FRAG_FORWARD)
+		pend_give_up(w, ei, out);
+		if (e->state == PEND_PASSING && !linger_completes(e, &nf)) {
 			out->fwd[out->n_fwd++] = m;
-		else
+		} else {
+			e->state = PEND_DROPPING;
 			count_drop(w, m);
+		}
 		return;
 	}
 	e->pkts[e->n] = m;
@@ -606,7 +700,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		 * fragment), or it could not be given one: nobody will
 		 * classify this datagram, so it goes by policy. */
 		w->cnt.c[err == -ENOTSUP ? DP_C_FRAG_UNSUPPORTED : DP_C_FRAG_NOMEM]++;
-		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+		pend_give_up(w, ei, out);
 	}
 }
 

@@ -45,8 +45,12 @@
  * cfg.frag_max_fragments (<= DP_FRAG_MAX) fragments per datagram.  A
  * datagram that does not complete within cfg.frag_timeout_ms, one with too
  * many fragments, and a fragment that finds the table full are released by
- * cfg.frag_incomplete (default forward: the held and later fragments are
- * forwarded unclassified until the entry times out), each counted.  Until
+ * cfg.frag_incomplete, each counted.  Forwarded (the default), the held
+ * fragments leave unclassified and the entry lingers cfg.frag_linger_ms
+ * with their byte ranges: later fragments that leave a hole follow, the
+ * one that would let a receiver complete the datagram is dropped, and so
+ * is every one after it.  Lingering entries give way to new datagrams
+ * when the table is full.  Until
  * a datagram completes its fragments are delayed, SIP or not (the ports sit
  * in the first fragment only).
  *
@@ -91,6 +95,7 @@ struct dp_pipeline_config {
 	uint32_t frag_max_datagrams;   /* pending datagrams per worker; 0: 256 */
 	uint32_t frag_max_fragments;   /* per datagram, 2..DP_FRAG_MAX; 0: DP_FRAG_MAX */
 	uint32_t frag_timeout_ms;      /* 0: 1000 */
+	uint32_t frag_linger_ms;       /* a forwarded incomplete datagram's watch; 0: 30000 */
 	uint8_t frag_incomplete;       /* enum dp_frag_policy, default forward */
 	bool drop_unparsable;          /* fail-closed: drop UDP on a SIP port that is not SIP */
 	bool drop_bad_frames;          /* drop frames frame_parse rejects (default forward) */

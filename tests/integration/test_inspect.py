@@ -199,10 +199,23 @@ def test_fragments():
     f = ipv4_fragments(INVITE.format(5).encode(), 5)
     cases.append(("incomplete", [f[0], f[512]], [0, 0], [], {"frag_timeout": 1}))
     f = ipv4_fragments(INVITE.format(6).encode(), 6)
-    # The first two time out when the third arrives; the third alone is
-    # still incomplete at the end of the file.
+    # The first two time out when the third arrives and are forwarded
+    # unclassified; the third would let a receiver complete the datagram
+    # (Linux keeps fragments 30 s), so it is dropped.
     cases.append(("completes after the timeout", [f[0], f[256], f[512]], [0, 0.5, 2.0], [],
-                  {"frag_timeout": 2}))
+                  {"frag_timeout": 1, "frag_late_drop": 1, "frag_late_fwd": 0}))
+    f = ipv4_fragments(INVITE.format(8).encode(), 8)
+    # A late fragment that still leaves a hole is forwarded; the one that
+    # fills it is dropped.
+    cases.append(("late, then completing", [f[0], f[512], f[256]], [0, 2.0, 3.0], [],
+                  {"frag_timeout": 1, "frag_late_fwd": 1, "frag_late_drop": 1}))
+    f = ipv4_fragments(INVITE.format(9).encode(), 9)
+    cases.append(("late, still a hole", [f[0], f[512], f[512]], [0, 2.0, 3.0], [],
+                  {"frag_timeout": 1, "frag_late_fwd": 2, "frag_late_drop": 0}))
+    f = ipv4_fragments(INVITE.format(10).encode(), 10)
+    # After the linger (30 s) a fragment is a datagram of its own again.
+    cases.append(("after the linger", [f[0], f[256], f[512]], [0, 0.5, 40.0], [],
+                  {"frag_timeout": 2, "frag_late_drop": 0}))
     with tempfile.TemporaryDirectory() as d:
         for name, frames, times, want_frames, want_counts in cases:
             path = os.path.join(d, "f.pcap")
