@@ -73,7 +73,7 @@ static const struct key_def keys[K__COUNT] = {
 	[K_FRAG_TIMEOUT] = { "frag-timeout", "MS", "1000",
 			     "time a fragmented datagram may take to complete" },
 	[K_FRAG_LINGER] = { "frag-linger", "MS", "30000",
-			    "after a datagram's fragments were forwarded incomplete, how long "
+			    "after a timed-out datagram's fragments were forwarded, how long "
 			    "the fragment that would complete it is still dropped (receivers "
 			    "keep fragments: Linux 30 s)" },
 	[K_FRAG_INCOMPLETE] = { "frag-incomplete", "forward|drop", "forward",

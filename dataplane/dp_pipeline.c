@@ -32,8 +32,8 @@
 enum pend_state {
 	PEND_FREE = 0,
 	PEND_HOLD,     /* collecting fragments */
-	PEND_PASSING,  /* released unclassified by policy, lingering: later
-			* fragments follow, but the one that would complete it */
+	PEND_PASSING,  /* released unclassified by policy: later fragments follow
+			* (lingering: all but the one that would complete it) */
 	PEND_DROPPING, /* dropped, or complete: later fragments are dropped */
 };
 
@@ -51,9 +51,10 @@ struct pend {
 	uint8_t state;
 	uint8_t n;      /* pkts held */
 	uint8_t n_cov;  /* lingering: frags[] ranges seen (data NULL) */
-	uint8_t linger; /* on the linger list (start: when it was released) */
+	uint8_t linger; /* timed out and forwarded: on the linger list, start moved
+			 * to the timeout */
 	uint32_t hnext;      /* hash chain, or free list */
-	uint32_t prev, next; /* age list */
+	uint32_t prev, next; /* age or linger list */
 	uint64_t start;
 	struct rte_mbuf *pkts[DP_FRAG_MAX];
 	struct fragcheck_frag frags[DP_FRAG_MAX];
@@ -71,7 +72,7 @@ struct dp_worker {
 	uint32_t bucket_mask;
 	uint32_t free_head;
 	uint32_t age_head, age_tail;       /* by start: collecting, and tombstones */
-	uint32_t linger_head, linger_tail; /* by release: released unclassified */
+	uint32_t linger_head, linger_tail; /* by timeout: forwarded unclassified */
 	uint64_t linger;                   /* ticks */
 	uint32_t n_used;
 	uint8_t *scratch; /* DP_BURST_MAX rebuilt frames of DP_REASM_MAX */
@@ -366,19 +367,23 @@ static void pend_release(struct dp_worker *w, struct pend *e, uint8_t policy,
 	e->state = policy == DP_FRAG_FORWARD ? PEND_PASSING : PEND_DROPPING;
 }
 
-/* An incomplete datagram goes by cfg.frag_incomplete.  Forwarded, its
+/* A datagram timed out: it goes by cfg.frag_incomplete.  Forwarded, its
  * entry lingers with the ranges it had: later fragments follow it, but
  * one that would let a receiver complete the datagram, which nobody
  * classified, is dropped (fragment_in); receivers keep fragments far
  * longer than our timeout (Linux 30 s).  The linger runs
- * cfg.frag_linger_ms from the datagram's timeout, not from now: a sparse
- * clock (teishi-inspect) notices timeouts late, and until then rte_ip_frag
- * may still hold copies of it, so the entry must not be evicted sooner. */
-static void pend_give_up(struct dp_worker *w, uint32_t i, struct dp_burst_out *out)
+ * cfg.frag_linger_ms from the timeout, not from now: a sparse clock
+ * (teishi-inspect) notices timeouts late.  By then rte_ip_frag has let go
+ * of the datagram too (same start, same timeout), so a lingering entry
+ * may give way to a new one at any time.  Only timeouts linger: a
+ * datagram released for too many fragments or one rte_ip_frag cannot
+ * take may be whole and legitimate, and its last fragment must pass. */
+static void pend_time_out(struct dp_worker *w, uint32_t i, struct dp_burst_out *out)
 {
 	struct pend *e = &w->pend[i];
 	uint8_t n = e->n;
 
+	w->cnt.c[DP_C_FRAG_TIMEOUT]++;
 	pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
 	if (e->state != PEND_PASSING)
 		return;
@@ -425,14 +430,9 @@ static void expire(struct dp_worker *w, uint64_t now, bool all, unsigned max_rel
 			if (released == max_release)
 				break;
 			released++;
-			w->cnt.c[DP_C_FRAG_TIMEOUT]++;
-			if (!all) {
-				pend_give_up(w, i, out);
-				if (e->linger)
-					continue;
-			} else {
-				pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
-			}
+			pend_time_out(w, i, out);
+			if (e->linger && !all)
+				continue;
 		}
 		pend_remove(w, i);
 	}
@@ -495,7 +495,12 @@ static struct rte_mbuf *reassemble(struct dp_worker *w, struct rte_mbuf *m,
 	uint32_t l3_len = fi->payload_offset - fi->l3_offset;
 
 	*err = 0;
-	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->copy_pool, 0, UINT32_MAX);
+	/* Only as far as the IP header says: rte_ip_frag takes a fragment's
+	 * length from its mbuf, so bytes after it (Ethernet padding, or
+	 * anything a sender appends) would land inside the rebuilt datagram,
+	 * a reading no receiver makes. */
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->copy_pool, 0,
+					      fi->payload_offset + fi->payload_len);
 	if (c == NULL) {
 		*err = -ENOMEM;
 		return NULL;
@@ -608,10 +613,8 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	uint32_t ei = pend_find(w, &k);
 	if (ei != NIL && pend_expired(w, &w->pend[ei], now)) {
 		struct pend *old = &w->pend[ei];
-		if (old->state == PEND_HOLD) {
-			w->cnt.c[DP_C_FRAG_TIMEOUT]++;
-			pend_give_up(w, ei, out);
-		}
+		if (old->state == PEND_HOLD)
+			pend_time_out(w, ei, out);
 		if (!old->linger || pend_expired(w, old, now)) {
 			pend_remove(w, ei);
 			ei = NIL;
@@ -619,9 +622,8 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	if (ei == NIL) {
 		ei = pend_new(w, &k, now);
-		if (ei == NIL && w->linger_head != NIL && w->pend[w->linger_head].start <= now) {
-			/* Collecting matters more than lingering; rte_ip_frag
-			 * has let go of a lingering datagram by its start. */
+		if (ei == NIL && w->linger_head != NIL) {
+			/* Collecting matters more than lingering. */
 			pend_remove(w, w->linger_head);
 			ei = pend_new(w, &k, now);
 		}
@@ -636,7 +638,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	struct pend *e = &w->pend[ei];
 	if (e->state == PEND_PASSING && !malformed) {
-		if (linger_completes(e, &nf)) {
+		if (e->linger && linger_completes(e, &nf)) {
 			e->state = PEND_DROPPING;
 			w->cnt.c[DP_C_FRAG_LATE_DROP]++;
 			count_drop(w, m);
@@ -672,13 +674,11 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	if (e->n == w->cfg.frag_max_fragments) {
 		w->cnt.c[DP_C_FRAG_TOO_MANY]++;
-		pend_give_up(w, ei, out);
-		if (e->state == PEND_PASSING && !linger_completes(e, &nf)) {
+		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+		if (w->cfg.frag_incomplete == DP_FRAG_FORWARD)
 			out->fwd[out->n_fwd++] = m;
-		} else {
-			e->state = PEND_DROPPING;
+		else
 			count_drop(w, m);
-		}
 		return;
 	}
 	e->pkts[e->n] = m;
@@ -700,7 +700,7 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		 * fragment), or it could not be given one: nobody will
 		 * classify this datagram, so it goes by policy. */
 		w->cnt.c[err == -ENOTSUP ? DP_C_FRAG_UNSUPPORTED : DP_C_FRAG_NOMEM]++;
-		pend_give_up(w, ei, out);
+		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
 	}
 }
 

@@ -45,12 +45,12 @@
  * cfg.frag_max_fragments (<= DP_FRAG_MAX) fragments per datagram.  A
  * datagram that does not complete within cfg.frag_timeout_ms, one with too
  * many fragments, and a fragment that finds the table full are released by
- * cfg.frag_incomplete, each counted.  Forwarded (the default), the held
- * fragments leave unclassified and the entry lingers cfg.frag_linger_ms
- * with their byte ranges: later fragments that leave a hole follow, the
- * one that would let a receiver complete the datagram is dropped, and so
- * is every one after it.  Lingering entries give way to new datagrams
- * when the table is full.  Until
+ * cfg.frag_incomplete, each counted; forwarded (the default), their
+ * later fragments follow.  A timed-out datagram forwarded that way
+ * lingers cfg.frag_linger_ms with its byte ranges: later fragments that
+ * leave a hole follow, the one that would let a receiver complete the
+ * datagram is dropped, and so is every one after it.  Lingering entries
+ * give way to new datagrams when the table is full.  Until
  * a datagram completes its fragments are delayed, SIP or not (the ports sit
  * in the first fragment only).
  *

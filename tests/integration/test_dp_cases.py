@@ -5,7 +5,8 @@ allowed fragmented INVITE forwarded as its original fragments, rejects
 larger than the MTU sent as IP fragments (IPv4 and IPv6), rejects larger
 than one mbuf chained and fragmented, a request with more Vias than are
 kept (blocked, no reject, counted), fragments after completion (dropped,
-blocked or not), incomplete
+blocked or not), a datagram of too many fragments (forwarded whole), bytes after a
+fragment's IP length (not part of the datagram), incomplete
 fragments under both policies, and overlapping or conflicting fragments
 dropped whole."""
 import collections
@@ -203,6 +204,33 @@ def main():
         if len(r.tx[0]) != 1 or r.stats["app"]["blocked_called"] != 1:
             fail(f"late fragments: {len(r.tx[0])} rejects, {r.stats['app']['blocked_called']} "
                  "blocked; wanted 1 and 1")
+
+        # Bytes after a fragment's IP length (Ethernet padding, or a
+        # sender's trick) are not part of the datagram.  Here they would end
+        # the headers early in teishi's reading, before the listed From
+        # that a receiver sees in the second fragment.
+        # (rte_ip_frag trims IPv4 fragments to their length, not IPv6 ones.)
+        pad = udp6_frames(l2(v6=True), "2001:db8::50", "2001:db8::1", 5060, 5060,
+                          invite("trailing-bytes", frm=LISTED, extra_vias=4,
+                                 via="SIP/2.0/UDP [2001:db8::50];branch=z9hG4bK9;rport"),
+                          frag=512, ident=0x10a)
+        pad[0] = pad[0] + b"\r\n\r\n"
+        r = run.run([pad[::-1], []], ["--list", lst])
+        if r.tx[1] or len(r.tx[0]) != 1 or r.stats["app"]["blocked_calling"] != 1:
+            fail(f"trailing bytes after a fragment: {len(r.tx[1])} forwarded, {len(r.tx[0])} "
+                 f"rejects, blocked_calling {r.stats['app']['blocked_calling']}; wanted 0, 1, 1")
+
+        # More fragments than are held (8): forwarded whole, unclassified,
+        # as --frag-incomplete forward says; a large non-SIP datagram must
+        # reach its receiver, its last fragment included.
+        big = netpkt.udp4_frames(l2(), "192.0.2.20", "198.51.100.1", 4000, 2049, bytes(5000),
+                                 frag=512, ident=0x109)
+        r = run.run([big, []], ["--list", lst])
+        if collections.Counter(r.tx[1]) != collections.Counter(big) or r.tx[0]:
+            fail(f"{len(big)} fragments of a non-SIP datagram: {len(r.tx[1])} forwarded, "
+                 f"{len(r.tx[0])} sent back; wanted all forwarded")
+        if r.stats["pipeline"]["frag_too_many"] != 1:
+            fail(f"frag_too_many {r.stats['pipeline']['frag_too_many']}, wanted 1")
 
         # Incomplete: the last fragment never comes.
         inc = netpkt.udp4_frames(l2(), "192.0.2.30", "198.51.100.1", 5060, 5060,
