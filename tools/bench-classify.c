@@ -5,7 +5,9 @@
  * The messages are the unfragmented UDP SIP INVITEs of a pcap (as written by
  * tools/gen-sip-traffic), found with frame_parse on the default SIP port.
  * Both sides are timed over the same message arena, in alternating
- * repetitions, and the medians are compared.
+ * repetitions, and the medians are compared.  teishi classifies as
+ * teishi-dp does: bursts of 32 messages scanned, then decided together
+ * (verdict_decide_bulk, one bulk trie lookup per burst).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +32,8 @@
 #endif
 #define DEFAULT_PCAP TEISHI_SOURCE_ROOT "/tests/fixtures/corpus/corpus.pcap"
 #define DEFAULT_LIST TEISHI_SOURCE_ROOT "/tests/fixtures/corpus/list.txt"
+/* teishi-dp's RX burst (dp_pipeline.c) */
+#define BURST 32
 
 struct msgs {
 	char *arena;      /* all messages back to back */
@@ -47,6 +51,9 @@ static void usage(FILE *f)
 		"Measures ns per INVITE for teishi's sip_scan + number normalisation +\n"
 		"verdict (trie lookup against the list) and, in the same run, for\n"
 		"libosip2's osip_message_parse on the same messages, and prints the ratio.\n"
+		"teishi runs teishi-dp's path: bursts of 32 messages scanned, then one\n"
+		"verdict_decide_bulk per burst (checked first against verdict_decide\n"
+		"message by message: the same number blocked).\n"
 		"The messages are the unfragmented UDP INVITEs (port 5060) in the pcap.\n"
 		"\n"
 		"  --pcap FILE    corpus (default: the committed fixture,\n"
@@ -147,21 +154,49 @@ static int load_invites(const char *path, struct msgs *m)
 	return rc == -1 ? -EIO : 0;
 }
 
-/* One pass of teishi over count messages (cycling the set); returns the
- * number blocked so the work cannot be optimised away. */
+/* One pass of teishi over count messages (cycling the set), the way
+ * teishi-dp classifies an RX burst (dp_pipeline.c): each message of a
+ * burst of BURST scanned, then verdict_decide_bulk() over the burst, with
+ * one bulk trie lookup for all its numbers.  Returns the number blocked so
+ * the work cannot be optimised away. */
 static unsigned run_teishi(const struct msgs *m, size_t count, const struct verdict_config *vc,
 			   const struct ntrie *t)
+{
+	static struct sip_msg msg[BURST];
+	const struct sip_msg *mp[BURST];
+	struct verdict v[BURST];
+	int rc[BURST];
+	unsigned blocked = 0;
+	size_t i = 0;
+
+	for (unsigned j = 0; j < BURST; j++)
+		mp[j] = &msg[j];
+	for (size_t k = 0; k < count; k += BURST) {
+		unsigned n = count - k < BURST ? (unsigned)(count - k) : BURST;
+
+		for (unsigned j = 0; j < n; j++) {
+			rc[j] = sip_scan(m->arena + m->off[i], m->len[i], &msg[j]);
+			if (++i == m->n)
+				i = 0;
+		}
+		blocked += verdict_decide_bulk(vc, t, rc, mp, n, v);
+	}
+	return blocked;
+}
+
+/* The same verdicts message by message (verdict_decide), as a check of
+ * the bulk path before timing. */
+static unsigned run_teishi_single(const struct msgs *m, const struct verdict_config *vc,
+				  const struct ntrie *t)
 {
 	static struct sip_msg msg;
 	struct verdict v;
 	unsigned blocked = 0;
-	size_t i = 0;
 
-	for (size_t k = 0; k < count; k++) {
+	for (size_t i = 0; i < m->n; i++) {
 		int rc = sip_scan(m->arena + m->off[i], m->len[i], &msg);
+
 		blocked += verdict_decide(vc, t, rc, &msg, &v) == VERDICT_BLOCK;
-		if (++i == m->n)
-			i = 0;
 	}
 	return blocked;
 }
@@ -277,6 +312,14 @@ int main(int argc, char **argv)
 		scanned += sip_scan(m.arena + m.off[i], m.len[i], &msg) == 0;
 	}
 	unsigned osip_ok = run_osip(&m, m.n);
+	unsigned blocked_single = run_teishi_single(&m, &vc, t);
+
+	if (blocked != blocked_single) {
+		fprintf(stderr,
+			"bench-classify: verdict_decide_bulk blocked %u messages, verdict_decide %u\n",
+			blocked, blocked_single);
+		return 1;
+	}
 
 	printf("bench-classify: %zu INVITEs (%zu bytes, mean %.0f B) from %s\n", m.n, m.bytes,
 	       (double)m.bytes / (double)m.n, pcap_path);
