@@ -44,7 +44,12 @@
  * they were inlined gcc zeroed their stack buffer on every search, taken
  * or not (one store per find, about 60 instructions per INVITE); out of
  * line, "sip_scan alone" 406 -> 395 and 382 -> 373 ns (bench-classify
- * medians of 7 and 5 alternating runs against the code before).
+ * medians of 7 and 5 alternating runs against the code before).  The
+ * LWS around a header line's ':' and its CR are stepped over without a
+ * loop when they have the usual shape ("Name: value" CRLF, or ":" / ":\t"
+ * / LF only), the loops run only for anything else: "sip_scan alone"
+ * 376 -> 373 ns (7 alternating runs; in one process, old and new
+ * alternating over 151 passes, the median ratio was 0.975).
  * Tried and measured slower or no better: an index of every delimiter per
  * 64-byte block of the header (built with SSE2, AVX2 or AVX-512), a list of
  * line ends built ahead (again, with branch-free appends: 6% slower), a
@@ -1237,15 +1242,26 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 			p = lf + 1;
 			continue;
 		}
-		vs = skip_lws(q, lf);
+		/* The LWS around ':' and before the line end is nearly always
+		 * one known shape ("Name: value" CRLF): it is stepped over
+		 * without a loop, and the loops run only for the rest.  Every
+		 * byte read is at or before lf. */
+		vs = q;
+		if (*vs != ':')
+			vs = skip_lws(q, lf);
 		if (vs == lf || *vs != ':') {
 			/* Not a header line; nothing the verdict needs can hide
 			 * in it, so it is skipped like an unknown header. */
 			p = lf + 1;
 			continue;
 		}
-		vs = skip_lws(vs + 1, lf);
-		ve = trim_end(vs, lf);
+		vs++;
+		vs += is_sp(*vs);
+		if (is_lws(*vs))
+			vs = skip_lws(vs, lf);
+		ve = lf - (lf > vs && lf[-1] == '\r');
+		if (ve > vs && is_lws(ve[-1]))
+			ve = trim_end(vs, ve);
 
 		switch (hid) {
 		case H_TO:
