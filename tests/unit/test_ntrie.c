@@ -450,7 +450,8 @@ static void test_ntrie_filter_passes_keys_under_listed_prefixes(void **state)
  * the region's head to the key's length): prefix lengths with gaps
  * between them, one length only in the delta, keys of every length under
  * each prefix and beside them; each result is the longest listed prefix,
- * on both paths, before and after compaction. */
+ * on both paths, before and after compaction; the same keys one by one and
+ * in bursts of 1 to 7 (one message's numbers: the ordered path) agree. */
 static void check_bursts(struct ntrie *t, const char *const *pfx, unsigned npfx, uint64_t *seed)
 {
 	uint64_t keys[32 * 12];
@@ -484,6 +485,20 @@ static void check_bursts(struct ntrie *t, const char *const *pfx, unsigned npfx,
 		assert_int_equal(ntrie_lookup(t, keys[i], &ms), m[i].kind != 0);
 		assert_int_equal(ms.kind, m[i].kind);
 	}
+	hits = 0;
+	for (unsigned i = 0, c = 1; i < n; i += c, c = c % 7 + 1) {
+		struct ntrie_match mf[7];
+		unsigned nf = n - i < c ? n - i : c;
+		hits += ntrie_lookup_bulk(t, keys + i, nf, mf);
+		for (unsigned j = 0; j < nf; j++) {
+			assert_int_equal(mf[j].kind, m[i + j].kind);
+			if (mf[j].kind) {
+				assert_int_equal(mf[j].len, m[i + j].len);
+				assert_int_equal(mf[j].value, m[i + j].value);
+			}
+		}
+	}
+	assert_int_equal(hits, want_hits);
 }
 
 static void bursts_with_gapped_prefix_lengths(void)
@@ -1044,6 +1059,103 @@ static void test_ntrie_readers_never_see_half_applied_changes_portable(void **st
 	knobs.portable_only = 0;
 }
 
+/* Prefix Q_i of 8 to 12 digits in one of 100 regions (7xx), a length
+ * that region may not have had before: a region's length mask gains it
+ * through the delta. */
+static uint64_t q_prefix(uint32_t i, unsigned *len)
+{
+	char d[16];
+
+	*len = 8 + (i / 100) % 5;
+	snprintf(d, sizeof(d), "7%02u%010u", i % 100, (uint32_t)(i * 2654435761u) % 1000000000u);
+	return ntrie_key(d, *len);
+}
+
+/* A 13-digit key under Q_i (no exact entry has 13 digits here). */
+static uint64_t q_under(uint32_t i)
+{
+	char d[16];
+
+	snprintf(d, sizeof(d), "7%02u%010u", i % 100, (uint32_t)(i * 2654435761u) % 1000000000u);
+	return ntrie_key(d, 13);
+}
+
+struct short_arg {
+	struct epoch *ep;
+	int id;
+	uint32_t written; /* Q_i and B_i inserted for i below this */
+};
+
+/* Readers looking up bursts of 2 to 7 keys, B_j then a key under Q_j for
+ * a few j: the writer inserts Q_j before B_j, so a burst that sees B_j
+ * must see Q_j in the key after it (its longest prefix at least Q_j's
+ * length), and both once the writer had published them before the burst. */
+static void *short_reader(void *arg)
+{
+	struct short_arg *sa = arg;
+	struct epoch *ep = sa->ep;
+	uint64_t seed = 777 + (uint64_t)sa->id;
+
+	while (!__atomic_load_n(&ep->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t w = __atomic_load_n(&sa->written, __ATOMIC_ACQUIRE), i;
+		uint64_t k[7];
+		struct ntrie_match m[7];
+		unsigned n;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		i = (uint32_t)(seed >> 33) % (w + 8);
+		n = 2 + (unsigned)(seed >> 20) % 6;
+		for (unsigned j = 0; j < n; j++)
+			k[j] = j % 2 ? q_under(i + j / 2) : pair_key(1, i + j / 2);
+		ntrie_lookup_bulk(ep->t, k, n, m);
+		for (unsigned j = 0; j + 1 < n; j += 2) {
+			unsigned ql;
+			(void)q_prefix(i + j / 2, &ql);
+			if (i + j / 2 < w && !m[j].kind)
+				__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+			if ((m[j].kind || i + j / 2 < w) &&
+			    (m[j + 1].kind != NTRIE_PREFIX || m[j + 1].len < ql))
+				__atomic_fetch_add(&ep->failures, 1, __ATOMIC_RELAXED);
+		}
+		ep->lookups[sa->id]++;
+		__atomic_fetch_add(&ep->reader_count[sa->id], 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_ntrie_short_bursts_see_new_prefix_lengths_in_order(void **state)
+{
+	struct epoch *ep = calloc(1, sizeof(*ep));
+	struct ntrie_config cfg = { .retire = epoch_retire, .retire_ctx = ep, .delta_capacity = 32 };
+	struct short_arg sa[2] = { { ep, 0, 0 }, { ep, 1, 0 } };
+	pthread_t th[2];
+	(void)state;
+
+	ep->t = ntrie_create(&cfg);
+	assert_non_null(ep->t);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, short_reader, &sa[i]), 0);
+	for (uint32_t i = 0; i < 3000; i++) {
+		unsigned ql;
+		uint64_t q = q_prefix(i, &ql);
+		assert_int_equal(ntrie_insert(ep->t, q, NTRIE_PREFIX, i), 0);
+		assert_int_equal(ntrie_insert(ep->t, pair_key(1, i), NTRIE_EXACT, i), 0);
+		for (int r = 0; r < 2; r++)
+			__atomic_store_n(&sa[r].written, i + 1, __ATOMIC_RELEASE);
+		if (ep->npending >= 8)
+			epoch_sync(ep);
+	}
+	__atomic_store_n(&ep->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < ep->npending; i++)
+		free(ep->pending[i]);
+	assert_int_equal(ep->failures, 0);
+	assert_true(ep->lookups[0] > 0 && ep->lookups[1] > 0);
+	ntrie_free(ep->t);
+	free(ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1066,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(test_ntrie_layouts_and_paths_match_model),
 		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes),
 		cmocka_unit_test(test_ntrie_readers_never_see_half_applied_changes_portable),
+		cmocka_unit_test(test_ntrie_short_bursts_see_new_prefix_lengths_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
