@@ -82,7 +82,8 @@ static const struct key_def keys[K__COUNT] = {
 	[K_FRAG_MAX_DATAGRAMS] = { "frag-max-datagrams", "N", "256",
 				   "datagrams being reassembled per worker" },
 	[K_FRAG_MAX_FRAGMENTS] = { "frag-max-fragments", "N", "8",
-				   "fragments per datagram (2..8)" },
+				   "fragments per datagram (2..8); a SIP datagram (by its first "
+				   "fragment) of more is dropped, any other forwarded unclassified" },
 	[K_EVENTS] = { "events", "FILE", "none",
 		       "append one JSON line per blocked call (time, side, header, number, entry, "
 		       "five-tuple)" },

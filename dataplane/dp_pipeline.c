@@ -52,7 +52,10 @@ struct pend {
 	uint8_t n;      /* pkts held */
 	uint8_t n_cov;  /* lingering: frags[] ranges seen (data NULL) */
 	uint8_t linger; /* timed out and forwarded: on the linger list, start moved
-			 * to the timeout */
+			 * to the timeout; or forwarded for too many fragments */
+	uint8_t sip;      /* a held first fragment names a SIP port (frag_sip_udp) */
+	uint8_t too_many; /* forwarded for too many fragments, none of them SIP's
+			   * first: the first, if it is SIP's, is dropped */
 	uint32_t hnext;      /* hash chain, or free list */
 	uint32_t prev, next; /* age or linger list */
 	uint64_t start;
@@ -109,6 +112,7 @@ static const char *const counter_names[DP_C__COUNT] = {
 	[DP_C_FRAG_LATE_FWD] = "frag_late_fwd",
 	[DP_C_FRAG_TIMEOUT] = "frag_timeout",
 	[DP_C_FRAG_TOO_MANY] = "frag_too_many",
+	[DP_C_FRAG_SIP_TOO_MANY] = "frag_sip_too_many",
 	[DP_C_FRAG_TABLE_FULL] = "frag_table_full",
 	[DP_C_FRAG_NOMEM] = "frag_nomem",
 	[DP_C_FRAG_UNSUPPORTED] = "frag_unsupported",
@@ -638,6 +642,19 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	struct pend *e = &w->pend[ei];
 	if (e->state == PEND_PASSING && !malformed) {
+		if (e->too_many) {
+			if (fi->frag_sip_udp) {
+				/* a receiver would complete a SIP datagram
+				 * teishi could not classify */
+				e->state = PEND_DROPPING;
+				w->cnt.c[DP_C_FRAG_SIP_TOO_MANY]++;
+				count_drop(w, m);
+				return;
+			}
+			w->cnt.c[DP_C_FRAG_LATE_FWD]++;
+			out->fwd[out->n_fwd++] = m;
+			return;
+		}
 		if (e->linger && linger_completes(e, &nf)) {
 			e->state = PEND_DROPPING;
 			w->cnt.c[DP_C_FRAG_LATE_DROP]++;
@@ -672,13 +689,32 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 		pend_drop(w, e, why[fr]);
 		return;
 	}
+	e->sip |= fi->frag_sip_udp;
 	if (e->n == w->cfg.frag_max_fragments) {
 		w->cnt.c[DP_C_FRAG_TOO_MANY]++;
-		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
-		if (w->cfg.frag_incomplete == DP_FRAG_FORWARD)
-			out->fwd[out->n_fwd++] = m;
-		else
+		if (e->sip) {
+			/* More fragments than rte_ip_frag takes: a SIP
+			 * datagram teishi cannot classify.  RFC 3261 18.1.1
+			 * sends a request over 1300 bytes by TCP, so no
+			 * INVITE needs this many; a sender that cuts one into
+			 * tiny fragments to pass unclassified is refused. */
 			count_drop(w, m);
+			pend_drop(w, e, DP_C_FRAG_SIP_TOO_MANY);
+			return;
+		}
+		pend_release(w, e, w->cfg.frag_incomplete, out->fwd, &out->n_fwd);
+		if (w->cfg.frag_incomplete == DP_FRAG_FORWARD) {
+			out->fwd[out->n_fwd++] = m;
+			/* Its first fragment may still come: the entry
+			 * lingers, to drop that one if it is SIP's. */
+			e->too_many = 1;
+			list_unlink(w, ei);
+			e->linger = 1;
+			e->start = now;
+			list_append(w, ei);
+		} else {
+			count_drop(w, m);
+		}
 		return;
 	}
 	e->pkts[e->n] = m;

@@ -126,6 +126,8 @@ enum dp_counter {
 	DP_C_FRAG_LATE_FWD,     /* fragments forwarded because their datagram was released */
 	DP_C_FRAG_TIMEOUT,      /* datagrams that did not complete in time */
 	DP_C_FRAG_TOO_MANY,     /* datagrams with more than frag_max_fragments */
+	DP_C_FRAG_SIP_TOO_MANY, /* of those, SIP by their first fragment: dropped (or,
+				 * when it came after the rest had gone on, it was) */
 	DP_C_FRAG_TABLE_FULL,   /* fragments that found the pending table full */
 	DP_C_FRAG_NOMEM,        /* copy pool empty or reassembler refused; released by policy */
 	DP_C_FRAG_UNSUPPORTED,  /* fragment headers beyond the first mbuf segment;

@@ -107,6 +107,34 @@ static int parse_l4(const struct frame_config *cfg, const uint8_t *pkt, uint32_t
 	return 0;
 }
 
+/* A first fragment's data from pkt + p to end, after an IPv6 Fragment
+ * header (nh its next header, n extension headers walked before it) or
+ * the IPv4 header (n = 0): sets out->frag_sip_udp when the UDP header is
+ * within it and names a SIP port.  Extension headers cut by the fragment
+ * end leave it unset. */
+static void first_fragment_l4(const struct frame_config *cfg, const uint8_t *pkt, uint32_t p,
+			      uint32_t end, uint8_t nh, unsigned n, struct frame_info *out)
+{
+	for (; n < FRAME_MAX_EXT_HDRS; n++) {
+		uint32_t hlen;
+
+		if (nh == PROTO_UDP) {
+			out->frag_sip_udp = end - p >= 8 && (is_sip_port(cfg, rd16(pkt + p)) ||
+							     is_sip_port(cfg, rd16(pkt + p + 2)));
+			return;
+		}
+		if (nh != PROTO_ROUTING && nh != PROTO_DSTOPTS && nh != PROTO_AH)
+			return;
+		if (end - p < 8)
+			return;
+		hlen = nh == PROTO_AH ? ((uint32_t)pkt[p + 1] + 2) * 4 : ((uint32_t)pkt[p + 1] + 1) * 8;
+		if (hlen > end - p)
+			return;
+		nh = pkt[p];
+		p += hlen;
+	}
+}
+
 static int parse_ipv4(const struct frame_config *cfg, const uint8_t *pkt, uint32_t off,
 		      size_t len, struct frame_info *out)
 {
@@ -139,6 +167,8 @@ static int parse_ipv4(const struct frame_config *cfg, const uint8_t *pkt, uint32
 		out->frag_more = more;
 		out->payload_offset = off + ihl;
 		out->payload_len = data_len;
+		if (foff == 0)
+			first_fragment_l4(cfg, pkt, off + ihl, end, ip[9], 0, out);
 		return check_fragment(ihl, foff, data_len, more);
 	}
 	return parse_l4(cfg, pkt, off + ihl, end, out);
@@ -200,6 +230,8 @@ static int parse_ipv6(const struct frame_config *cfg, const uint8_t *pkt, uint32
 				out->frag_more = more;
 				out->payload_offset = p + 8;
 				out->payload_len = data_len;
+				if (foff == 0)
+					first_fragment_l4(cfg, pkt, p + 8, end, next, n + 1, out);
 				if (check_fragment(p - (off + 40), foff, data_len, more) < 0)
 					return -EBADMSG;
 				return 0;

@@ -62,6 +62,12 @@ struct frame_info {
 	uint32_t frag_id;      /* IPv4 id or IPv6 fragment identification */
 	uint16_t frag_offset;  /* in bytes */
 	bool frag_more;        /* MF */
+	/* A first fragment (offset 0) of a UDP datagram whose UDP header
+	 * lies within it (after any IPv6 extension headers that follow the
+	 * Fragment header) and names a SIP port, either side: the datagram
+	 * is SIP whatever its other fragments hold.  src_port and dst_port
+	 * stay 0. */
+	bool frag_sip_udp;
 };
 
 /* IPv6 extension headers followed before giving up with -EBADMSG. */

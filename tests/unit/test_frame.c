@@ -727,6 +727,77 @@ static void test_frame_ipv4_first_and_later_fragments(void **state)
 	assert_int_equal(fi.payload_len, 8);
 }
 
+/* frag_sip_udp: a first fragment whose UDP header (in it) names a SIP
+ * port; the pipeline drops a SIP datagram it cannot reassemble. */
+static void test_frame_first_fragment_names_sip_port(void **state)
+{
+	(void)state;
+	struct fb f;
+	struct frame_info fi;
+	struct frame_config cfg = { .sip_ports = { 5080 }, .n_sip_ports = 1 };
+
+	/* IPv4, destination 5060 */
+	eth(&f);
+	ipv4(&f, 17, 0, 0x51, 0x2000);
+	udp(&f, 40000, 5060);
+	for (int i = 0; i < 40; i++)
+		put8(&f, 'x');
+	finish(&f);
+	assert_int_equal(parse(&f, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_FRAGMENT);
+	assert_true(fi.frag_sip_udp);
+	assert_int_equal(fi.src_port, 0);
+	assert_int_equal(fi.dst_port, 0);
+	/* the same ports, another SIP port configured */
+	assert_int_equal(parse_n(&cfg, &f, f.n, &fi), 0);
+	assert_false(fi.frag_sip_udp);
+
+	/* a later fragment whose data happens to look like a UDP header */
+	wr16(&f, 14 + 6, 0x2000 | 8);
+	finish(&f);
+	assert_int_equal(parse(&f, &fi), 0);
+	assert_int_equal(fi.frag_offset, 64);
+	assert_false(fi.frag_sip_udp);
+
+	/* TCP to 5060 is not UDP */
+	eth(&f);
+	ipv4(&f, 6, 0, 0x52, 0x2000);
+	udp(&f, 5060, 5060);
+	for (int i = 0; i < 40; i++)
+		put8(&f, 'x');
+	finish(&f);
+	assert_int_equal(parse(&f, &fi), 0);
+	assert_false(fi.frag_sip_udp);
+
+	/* IPv6: fragment header, then destination options, then UDP from
+	 * 5080 (the SIP port configured) */
+	eth(&f);
+	ipv6(&f, 44);
+	frag6(&f, 60, 0, 1, 0x0a0b0c0d);
+	ext(&f, 17, 0);
+	udp(&f, 5080, 40000);
+	for (int i = 0; i < 32; i++)
+		put8(&f, 'y');
+	finish(&f);
+	assert_int_equal(parse_n(&cfg, &f, f.n, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_FRAGMENT);
+	assert_true(fi.frag_sip_udp);
+	assert_int_equal(parse(&f, &fi), 0);
+	assert_false(fi.frag_sip_udp);
+
+	/* IPv6 first fragment that ends inside its destination options:
+	 * nothing to read the ports from */
+	eth(&f);
+	ipv6(&f, 44);
+	frag6(&f, 60, 0, 1, 0x0a0b0c0e);
+	ext(&f, 17, 1); /* 16 bytes, only 8 of them sent */
+	f.n -= 8;
+	finish(&f);
+	assert_int_equal(parse(&f, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_FRAGMENT);
+	assert_false(fi.frag_sip_udp);
+}
+
 static void test_frame_ipv4_bad_fragments_are_ebadmsg(void **state)
 {
 	(void)state;
@@ -938,6 +1009,7 @@ int main(void)
 		cmocka_unit_test(test_frame_ipv4_first_and_later_fragments),
 		cmocka_unit_test(test_frame_ipv4_bad_fragments_are_ebadmsg),
 		cmocka_unit_test(test_frame_ipv6_first_and_later_fragments),
+		cmocka_unit_test(test_frame_first_fragment_names_sip_port),
 		cmocka_unit_test(test_frame_truncated_frames_are_ebadmsg),
 		cmocka_unit_test(test_frame_garbage_stays_in_bounds),
 		cmocka_unit_test(test_frame_kind_names),
