@@ -114,6 +114,7 @@ static const char *const counter_names[DP_C__COUNT] = {
 	[DP_C_FRAG_TOO_MANY] = "frag_too_many",
 	[DP_C_FRAG_SIP_TOO_MANY] = "frag_sip_too_many",
 	[DP_C_FRAG_TABLE_FULL] = "frag_table_full",
+	[DP_C_FRAG_SIP_TABLE_FULL] = "frag_sip_table_full",
 	[DP_C_FRAG_NOMEM] = "frag_nomem",
 	[DP_C_FRAG_UNSUPPORTED] = "frag_unsupported",
 };
@@ -632,11 +633,20 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 			ei = pend_new(w, &k, now);
 		}
 		if (ei == NIL) {
+			/* By policy, except a SIP datagram's first fragment:
+			 * without it no receiver completes the datagram, and
+			 * forwarded unclassified it would let a sender that
+			 * fills the table with datagrams it never completes
+			 * pass any INVITE. */
 			w->cnt.c[DP_C_FRAG_TABLE_FULL]++;
-			if (w->cfg.frag_incomplete == DP_FRAG_FORWARD && !malformed)
-				out->fwd[out->n_fwd++] = m;
-			else
+			if (fi->frag_sip_udp) {
+				w->cnt.c[DP_C_FRAG_SIP_TABLE_FULL]++;
 				count_drop(w, m);
+			} else if (w->cfg.frag_incomplete == DP_FRAG_FORWARD && !malformed) {
+				out->fwd[out->n_fwd++] = m;
+			} else {
+				count_drop(w, m);
+			}
 			return;
 		}
 	}

@@ -129,6 +129,7 @@ enum dp_counter {
 	DP_C_FRAG_SIP_TOO_MANY, /* of those, SIP by their first fragment: dropped (or,
 				 * when it came after the rest had gone on, it was) */
 	DP_C_FRAG_TABLE_FULL,   /* fragments that found the pending table full */
+	DP_C_FRAG_SIP_TABLE_FULL, /* of those, first fragments naming a SIP port: dropped */
 	DP_C_FRAG_NOMEM,        /* copy pool empty or reassembler refused; released by policy */
 	DP_C_FRAG_UNSUPPORTED,  /* fragment headers beyond the first mbuf segment;
 				 * released by policy */

@@ -7,7 +7,8 @@ than one mbuf chained and fragmented, a request with more Vias than are
 kept (blocked, no reject, counted), fragments after completion (dropped,
 blocked or not), a datagram of too many fragments (forwarded whole unless
 its first fragment names a SIP port: then dropped), bytes after a
-fragment's IP length (not part of the datagram), incomplete
+fragment's IP length (not part of the datagram), a full fragment table
+(an INVITE's first fragment dropped, the rest by policy), incomplete
 fragments under both policies, and overlapping or conflicting fragments
 dropped whole."""
 import collections
@@ -265,6 +266,26 @@ def main():
                 r.stats["pipeline"]["frag_sip_too_many"]:
             fail(f"{len(big)} fragments of a non-SIP datagram, first one last: "
                  f"{len(r.tx[1])} forwarded; wanted all")
+
+        # The table full (2 datagrams here) of datagrams that never
+        # complete: fragments go by policy (forwarded), except an INVITE's
+        # first fragment, which is dropped: it would reach the receiver
+        # unclassified with the rest.
+        flood = [netpkt.udp4_frames(l2(), "192.0.2.40", "198.51.100.1", 4000, 4000, bytes(900),
+                                    frag=512, ident=0x400 + k)[0] for k in range(2)]
+        inv = netpkt.udp4_frames(l2(), "192.0.2.41", "198.51.100.1", 5060, 5060,
+                                 invite("table-full", to=LISTED, body_len=600), frag=512, ident=0x410)
+        other = netpkt.udp4_frames(l2(), "192.0.2.42", "198.51.100.1", 4000, 2049, bytes(1200),
+                                   frag=512, ident=0x411)
+        r = run.run([flood + inv + other, []], ["--list", lst, "--frag-max-datagrams", "2"])
+        want = collections.Counter(flood + inv[1:] + other)
+        p = r.stats["pipeline"]
+        if collections.Counter(r.tx[1]) != want or r.tx[0] or p["frag_sip_table_full"] != 1 or \
+                p["frag_table_full"] != len(inv) + len(other):
+            fail(f"table full: {len(r.tx[1])} forwarded (wanted {sum(want.values())}, all but the "
+                 f"INVITE's first fragment), {len(r.tx[0])} sent back, frag_sip_table_full "
+                 f"{p['frag_sip_table_full']} (wanted 1), frag_table_full {p['frag_table_full']} "
+                 f"(wanted {len(inv) + len(other)})")
 
         # Incomplete: the last fragment never comes.
         inc = netpkt.udp4_frames(l2(), "192.0.2.30", "198.51.100.1", 5060, 5060,
