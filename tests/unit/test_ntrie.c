@@ -812,9 +812,9 @@ static void test_ntrie_property_portable_path_and_full_lines(void **state)
 
 /* A build of 30000 random entries (exact and prefix, 1..15 digits, many
  * prefixes 1..3 digits shorter than numbers) checked key by key against the
- * model, in bursts and one by one: under every layout (lines 75%, 100% and
- * 300% full: displaced and stashed entries) and both bulk paths; then after
- * inserts and deletes, and after a compaction. */
+ * model, in bursts of 32 and of 1 to 7 and one by one: under every layout
+ * (lines 75%, 100% and 300% full: displaced and stashed entries) and both
+ * bulk paths; then after inserts and deletes, and after a compaction. */
 static void test_ntrie_layouts_and_paths_match_model(void **state)
 {
 	static const uint16_t fills[] = { 0, 100, 300 };
@@ -873,6 +873,22 @@ static void test_ntrie_layouts_and_paths_match_model(void **state)
 						assert_int_equal(mb[i].value, x.value);
 						assert_int_equal(mb[i].len, x.len);
 						assert_int_equal(s1.value, x.value);
+					}
+				}
+				assert_int_equal(got, hits);
+				/* the same keys in bursts of 1 to 7 (the ordered path
+				 * of a message's few numbers) */
+				got = 0;
+				for (size_t i = 0, c = 1; i < nq; i += c, c = c % 7 + 1) {
+					struct ntrie_match mf[7];
+					unsigned nf = nq - i < c ? (unsigned)(nq - i) : (unsigned)c;
+					got += ntrie_lookup_bulk(t, q + i, nf, mf);
+					for (unsigned j = 0; j < nf; j++) {
+						assert_int_equal(mf[j].kind, mb[i + j].kind);
+						if (mf[j].kind) {
+							assert_int_equal(mf[j].value, mb[i + j].value);
+							assert_int_equal(mf[j].len, mb[i + j].len);
+						}
 					}
 				}
 				assert_int_equal(got, hits);
