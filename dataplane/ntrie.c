@@ -79,7 +79,9 @@
  *   has prefixes (half the c20k keys' regions do, at random): 42.9 ->
  *   38.8 ns, bench-classify 613.4 -> 599.1 ns (A/B medians); the
  *   mispredictions left cost ~2 ns a message (messages sorted by key
- *   count and region: 36 ns).
+ *   count and region: 36 ns).  pf_test() tests a word's three bits by
+ *   shifting the word: 712 -> 689 instructions a message, 41.8 -> 40.8
+ *   ns, bench-classify 636.3 -> 630.6 ns (A/B medians, a busier VM).
  *   Pass (1) reads the prefix filter before the rest: the root's change
  *   counter is read before the burst and after it, and a burst that a
  *   change landed in is resolved again by the ordered pass, which reads
@@ -572,16 +574,20 @@ static inline const uint64_t *pf_word(const struct base *b, uint64_t hk)
 	return b->pf + (((pf_x(hk) >> 32) * b->pf_n) >> 32);
 }
 
-/* The bits of a prefix key whose pf_x() is x. */
-static inline uint64_t pf_bits_x(uint64_t x)
-{
-	return 1ull << ((x >> 8) & 63) | 1ull << ((x >> 14) & 63) | 1ull << ((x >> 20) & 63);
-}
-
 /* The bits of prefix key pk. */
 static inline uint64_t pf_bits(uint64_t pk)
 {
-	return pf_bits_x(pf_x(pk));
+	uint64_t x = pf_x(pk);
+
+	return 1ull << ((x >> 8) & 63) | 1ull << ((x >> 14) & 63) | 1ull << ((x >> 20) & 63);
+}
+
+/* 1 when word w has the bits of the prefix key whose pf_x() is x: three
+ * shifts of w rather than a mask of three shifts of 1 (fewer
+ * instructions). */
+static inline uint32_t pf_test(uint64_t w, uint64_t x)
+{
+	return (uint32_t)(w >> ((x >> 8) & 63) & w >> ((x >> 14) & 63) & w >> ((x >> 20) & 63) & 1);
 }
 
 /* Delta lookup: 1 live (value in *meta), 0 tombstone, -1 absent. */
@@ -674,18 +680,16 @@ static inline uint32_t prefix_cand(const struct base *b, uint64_t key, unsigned 
 	unsigned H = (unsigned)__builtin_ctz(rl | 1u << 15);
 	uint64_t x = pf_x((key & pmask[H]) | H);
 	uint64_t w = LOAD_RELAXED(&b->pf[((x >> 32) * b->pf_n) >> 32]);
-	uint64_t m = pf_bits_x(x);
 	uint32_t c;
 
 	lens &= (2u << len) - 2;
 	if (rl & NT_RSLOW)
 		return lens;
 	lens &= rl;
-	c = (uint32_t)((w & m) == m) << H & lens;
+	c = pf_test(w, x) << H & lens;
 	for (lens &= ~(1u << H); lens; lens &= lens - 1) {
 		unsigned l = (unsigned)__builtin_ctz(lens);
-		m = pf_bits((key & pmask[l]) | l);
-		c |= (uint32_t)((w & m) == m) << l;
+		c |= pf_test(w, pf_x((key & pmask[l]) | l)) << l;
 	}
 	return c;
 }
