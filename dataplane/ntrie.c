@@ -61,6 +61,10 @@
  * rest of what the writer changes (delta, line filter) and fetch the next
  * line or a prefix table line if the base must say more; (3) those
  * lookups finish in the base, which never changes.
+ *   Pass (1) reads the prefix filter before the rest: the root's change
+ *   counter is read before the burst and after it, and a burst that a
+ *   change landed in is resolved again by the ordered pass, which reads
+ *   every changing state of a key at one point, in key order.
  *   Fewer than 8 keys (one message's numbers, as verdict_decide asks)
  *   take an ordered pass of their own (few()): every line computed and
  *   fetched first, then each key in order; the screening passes' set-up
@@ -82,10 +86,15 @@
  *   count and region: 36 ns).  pf_test() tests a word's three bits by
  *   shifting the word: 712 -> 689 instructions a message, 41.8 -> 40.8
  *   ns, bench-classify 636.3 -> 630.6 ns (A/B medians, a busier VM).
- *   Pass (1) reads the prefix filter before the rest: the root's change
- *   counter is read before the burst and after it, and a burst that a
- *   change landed in is resolved again by the ordered pass, which reads
- *   every changing state of a key at one point, in key order.
+ *   What is left there: the filter test is ~15 ns of the ~37 (without it,
+ *   wrong answers, 21 ns), ~58 instructions a key at ~4 a cycle.  Tried,
+ *   no win (lookups alone, A/B medians of 5-7 runs): each key hashed and
+ *   resolved in one loop 40.1 -> 44.3 ns; every key's filter candidates
+ *   read in the first loop, with the change-counter check of the bursts,
+ *   39.1 -> 40.7; few() out of line 40.9 -> 41.7; the bursts in a
+ *   function of their own (a small frame for few()) 42.5 -> 42.3; the
+ *   header and candidates few() read handed to resolve_front 40.0 ->
+ *   40.3.
  *
  * Delta.  A single-writer open-addressing hash of (key, kind) -> value or
  * tombstone, inside the root object, with a bloom bitmap and a mask of the
