@@ -179,6 +179,51 @@ static void test_sip_whitespace_around_colon(void **state)
 	assert_uri(&m, 1, SIP_HDR_TO, "sip:0311112222@x", "0311112222");
 }
 
+/* The value bounds of every usual and unusual LWS shape around ':' and
+ * before the line end: none, one SP or HT, several, a fold right after
+ * the ':', and CRs before the line's end, on CRLF and bare-LF lines. */
+static void test_sip_value_bounds_every_lws_shape(void **state)
+{
+	struct sip_msg m;
+	const char *msg = RLINE "To:<sip:0311112222@x>\r\n"
+			  "From:\t <sip:0322223333@x>;tag=a \t\r\n"
+			  "Call-ID:  c9\r\r\n"
+			  "CSeq: \r\n 1 INVITE\n"
+			  "Via:\tSIP/2.0/UDP h\n"
+			  "v :  SIP/2.0/UDP g \r\n"
+			  "\r\n";
+
+	(void)state;
+	assert_int_equal(scan(msg, &m), 0);
+	assert_view(m.to, "<sip:0311112222@x>");
+	assert_view(m.from, "<sip:0322223333@x>;tag=a");
+	assert_view(m.call_id, "c9");
+	assert_view(m.cseq, "1 INVITE");
+	assert_int_equal(m.n_via, 2);
+	assert_view(m.via[0], "SIP/2.0/UDP h");
+	assert_view(m.via[1], "SIP/2.0/UDP g");
+	assert_uri(&m, 2, SIP_HDR_FROM, "sip:0322223333@x", "0322223333");
+}
+
+/* A header whose last line, or whose fold, has no '\n' is a truncated
+ * message, whatever the line holds. */
+static void test_sip_last_line_without_lf_is_ebadmsg(void **state)
+{
+	struct sip_msg m;
+#define HEAD RLINE TO1 FROM1 "Call-ID: c1\r\nCSeq: 1 INVITE\r\n" VIA1
+
+	(void)state;
+	assert_int_equal(scan(HEAD "Subject: x", &m), -EBADMSG);
+	assert_int_equal(scan(HEAD "Subject: x\r\n y", &m), -EBADMSG);
+	assert_int_equal(scan(HEAD "Subject: x\r\n", &m), -EBADMSG);
+	assert_int_equal(scan(HEAD "\r", &m), -EBADMSG);
+	assert_int_equal(scan(HEAD ":", &m), -EBADMSG);
+	assert_int_equal(scan(HEAD " x", &m), -EBADMSG);
+	assert_int_equal(scan(HEAD "\r\n", &m), 0);
+	assert_int_equal(scan(HEAD "\n", &m), 0);
+#undef HEAD
+}
+
 /* A To tag on a continuation line still makes the INVITE in-dialog, and a
  * PAI entry after a fold is still found; folds may use bare LF. */
 static void test_sip_folded_continuation_lines(void **state)
@@ -1301,6 +1346,8 @@ int main(void)
 		T(test_sip_compact_form_headers),
 		T(test_sip_unknown_header_names_ignored),
 		T(test_sip_whitespace_around_colon),
+		T(test_sip_value_bounds_every_lws_shape),
+		T(test_sip_last_line_without_lf_is_ebadmsg),
 		T(test_sip_folded_continuation_lines),
 		T(test_sip_quoted_display_name_utf8),
 		T(test_sip_quoted_display_name_escaped_quotes),
