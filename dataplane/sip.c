@@ -481,11 +481,11 @@ enum hid {
 	H_HISTINFO,
 };
 
-struct hname {
+/* 32 bytes: a slot's address is a shift, not a multiply. */
+struct __attribute__((aligned(32))) hname {
 	char name[24]; /* lower case letters and '-' only (see name_eq), NUL padded */
 	uint8_t len;
 	uint8_t id;
-	uint8_t pad[6]; /* 32 bytes: the slot's address is a shift, not a multiply */
 };
 
 #define HHASH(len, f, l) (((unsigned)(len) + 3u * (unsigned)(f) + 7u * (unsigned)(l)) & 63u)
