@@ -624,12 +624,17 @@ static const struct {
 };
 
 /* Method names are case-sensitive (RFC 3261 7.1), and '%' in a method is
- * an ordinary token character, so "RE%47IST%45R" is an unknown method. */
+ * an ordinary token character, so "RE%47IST%45R" is an unknown method.
+ * INVITE alone is also read as pjsip reads it (any case, or a leading
+ * part of "INVITE": it compares only the token's length): a receiver
+ * that takes "invite" or "INV" for an INVITE must not get one unread. */
 static uint8_t method_of(const char *p, size_t n)
 {
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (methods[i].len == n && memcmp(methods[i].name, p, n) == 0)
 			return methods[i].method;
+	if ((n == 6 && IEQ(p, 6, "invite")) || (n < 6 && memcmp(p, "INVITE", n) == 0))
+		return SIP_METHOD_INVITE;
 	return SIP_METHOD_UNKNOWN;
 }
 
@@ -1223,7 +1228,7 @@ static inline const char *lf_next(struct lf_iter *it)
 
 int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 {
-	const char *end = buf + len, *p, *nl, *le;
+	const char *start = buf, *end = buf + len, *p, *nl, *le;
 	bool have_to = false, have_from = false, to_untagged = false;
 	struct lf_iter it;
 	int rc;
@@ -1243,6 +1248,12 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 	out->header_len = 0;
 	if (len == 0 || len > UINT32_MAX)
 		return -EBADMSG;
+	/* pjsip skips these (as RFC 3261 7.5 asks on streams) */
+	while (buf < end && (*buf == '\r' || *buf == '\n'))
+		buf++;
+	if (buf == end)
+		return -EBADMSG;
+	out->method_name = (struct sip_view){ buf, 0 };
 
 	/* Every line end, the request line's first, comes from one
 	 * iterator over the whole message. */
@@ -1269,13 +1280,13 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		 * the end of the buffer) shows. */
 		q = name_end(p, end);
 		lf = lf_next(&it);
-		/* No '\n' left: no line can end, nor the header (an empty
-		 * line is a '\n' too). */
-		if (!lf)
-			return -EBADMSG;
 		if (q == p) {
-			if (p == end)
-				return -EBADMSG; /* no empty line: not a complete message */
+			if (p == end) {
+				/* the headers end with the buffer, as pjsip
+				 * and Kamailio take a datagram's */
+				out->flags |= SIP_F_NO_EMPTY_LINE;
+				break;
+			}
 			if (*p == '\n') {
 				p++;
 				break;
@@ -1287,14 +1298,20 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		} else {
 			hid = hdr_lookup(p, end, (size_t)(q - p));
 		}
+		/* No '\n' left: the last line ends with the buffer.  lf is
+		 * end then, and is never read. */
+		if (!lf)
+			lf = end;
 		while (lf + 1 < end && is_sp(lf[1])) {
 			lf = lf_next(&it);
-			if (!lf)
-				return -EBADMSG;
+			if (!lf) {
+				lf = end;
+				break;
+			}
 		}
 		if (hid == H_OTHER) {
 			/* Most lines: only their end matters. */
-			p = lf + 1;
+			p = lf + (lf < end);
 			continue;
 		}
 		/* The LWS around ':' and before the line end is nearly always
@@ -1302,18 +1319,20 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		 * without a loop, and the loops run only for the rest.  Every
 		 * byte read is at or before lf. */
 		vs = q;
-		if (*vs != ':')
+		if (vs < lf && *vs != ':')
 			vs = skip_lws(q, lf);
 		if (vs == lf || *vs != ':') {
 			/* Not a header line; nothing the verdict needs can hide
 			 * in it, so it is skipped like an unknown header. */
-			p = lf + 1;
+			p = lf + (lf < end);
 			continue;
 		}
 		vs++;
-		vs += is_sp(*vs);
-		if (is_lws(*vs))
-			vs = skip_lws(vs, lf);
+		if (vs < lf) {
+			vs += is_sp(*vs);
+			if (vs < lf && is_lws(*vs))
+				vs = skip_lws(vs, lf);
+		}
 		ve = lf - (lf > vs && lf[-1] == '\r');
 		if (ve > vs && is_lws(ve[-1]))
 			ve = trim_end(vs, ve);
@@ -1366,9 +1385,9 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		default:
 			break;
 		}
-		p = lf + 1;
+		p = lf + (lf < end);
 	}
-	out->header_len = (uint32_t)(p - buf);
+	out->header_len = (uint32_t)(p - start);
 	if (p < end)
 		out->flags |= SIP_F_HAS_BODY;
 	if (!have_to || !have_from || !out->call_id.len || !out->cseq.len || !out->n_via)

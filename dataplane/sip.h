@@ -83,6 +83,7 @@ enum sip_scan_flag {
 	SIP_F_VIA_TRUNCATED = 1 << 3,
 	SIP_F_HAS_BODY = 1 << 4,     /* bytes follow the empty line */
 	SIP_F_BAD_ENTRY = 1 << 5,    /* a malformed PAI/PPI/RPID/Diversion/History-Info entry was skipped */
+	SIP_F_NO_EMPTY_LINE = 1 << 6, /* the headers end with the buffer, without the empty line */
 };
 
 struct sip_msg {
@@ -106,9 +107,16 @@ struct sip_msg {
  * 0 is out complete; on error out is still safe to read (counts are valid).
  *
  * -EBADMSG in detail: a start line that is neither "METHOD URI SIP/2.0" nor
- * a status line; a Request-URI without a scheme; no empty line ending the
- * headers (a truncated message); a To or From that does not parse; a
- * missing To, From, Call-ID, CSeq or Via.  Lines without a "name:" are
+ * a status line, or has no line end; a Request-URI without a scheme; a To
+ * or From that does not parse; a missing To, From, Call-ID, CSeq or Via.
+ *
+ * Where receivers are more lenient than RFC 3261, the scanner reads the
+ * message as they do, so that nothing they take as an INVITE passes
+ * unread (pjsip, Asterisk's stack, does all three): CR and LF before the
+ * start line are skipped; headers that end with the buffer, without the
+ * empty line (the last one with or without its line end), are a complete
+ * header section (SIP_F_NO_EMPTY_LINE); the method is INVITE when it is
+ * "INVITE" in any case, or a leading part of "INVITE" ("INV", "I").  Lines without a "name:" are
  * ignored like unknown headers.  Views of header values are trimmed but may
  * hold folded line breaks (CRLF/LF followed by SP or HT).  Of several
  * To/From/Call-ID/CSeq headers the first gives the view; the URIs of all

@@ -116,6 +116,11 @@ def cases():
                     invite("chain-reject6", frm=LISTED, via="SIP/2.0/UDP [2001:db8::40];branch=z9hG4bK8;rport",
                            extra_vias=14), frag=1448)
     c.append(Case("IPv6 on a VLAN, 16 Vias: reject chained, fragmented", f, 608, reject_frags=3))
+    # Read as pjsip reads it, so that it is blocked: CR LF before the
+    # request line, the method in lower case, no empty line at the end.
+    msg = invite("lenient", to=LISTED).replace(b"INVITE sip:", b"invite sip:", 1)
+    f = netpkt.udp4_frames(l2(), "192.0.2.17", "198.51.100.1", 5060, 5060, b"\r\n" + msg[:-2])
+    c.append(Case("leading CRLF, lower-case method, no empty line", f, 404))
     return c
 
 
