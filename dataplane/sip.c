@@ -526,7 +526,8 @@ static const struct hname hnames[64] = {
  * token character, would also map to '-'), so whole 8-byte words can be
  * compared at once.  Header names like P-Asserted-Identity are long, and
  * every header line of every message comes through here. */
-static bool name_eq(const char *p, const char *e, const char *lower, size_t n)
+static inline __attribute__((always_inline)) bool name_eq(const char *p, const char *e,
+							    const char *lower, size_t n)
 {
 	const uint64_t fold = 0x2020202020202020ull;
 	uint64_t a, b;
@@ -563,7 +564,8 @@ static bool name_eq(const char *p, const char *e, const char *lower, size_t n)
 }
 
 /* p[0..n) is a non-empty header name run (see name_end), e the buffer end. */
-static enum hid hdr_lookup(const char *p, const char *e, size_t n)
+static inline __attribute__((always_inline)) enum hid hdr_lookup(const char *p, const char *e,
+								  size_t n)
 {
 	/* OR-ing 0x20 hashes differently from lower-casing only for a first
 	 * or last byte that is not a letter, and such a run matches no name
@@ -1226,10 +1228,109 @@ static inline const char *lf_next(struct lf_iter *it)
 	return r;
 }
 
+/* What sip_scan() keeps across header lines. */
+struct scan_state {
+	bool have_to, have_from, to_untagged;
+};
+
+/* One header line the verdict or the reply needs, its value [vs, ve).
+ * Returns -EBADMSG when a To or From does not parse. */
+static inline __attribute__((always_inline)) int
+take_header(struct sip_msg *out, enum hid hid, const char *vs, const char *ve, const char *end,
+	    struct scan_state *st)
+{
+	bool tagged;
+
+	switch (hid) {
+	case H_TO:
+		if (scan_single(out, vs, ve, end, SIP_HDR_TO, &tagged) < 0)
+			return -EBADMSG;
+		if (!st->have_to)
+			out->to = view(vs, ve);
+		st->have_to = true;
+		st->to_untagged |= !tagged;
+		break;
+	case H_FROM:
+		if (scan_single(out, vs, ve, end, SIP_HDR_FROM, &tagged) < 0)
+			return -EBADMSG;
+		if (!st->have_from)
+			out->from = view(vs, ve);
+		st->have_from = true;
+		break;
+	case H_CALLID:
+		if (!out->call_id.len)
+			out->call_id = view(vs, ve);
+		break;
+	case H_CSEQ:
+		if (!out->cseq.len)
+			out->cseq = view(vs, ve);
+		break;
+	case H_VIA:
+		if (out->n_via < SIP_MAX_VIA)
+			out->via[out->n_via++] = view(vs, ve);
+		else
+			out->flags |= SIP_F_VIA_TRUNCATED;
+		break;
+	case H_PAI:
+		scan_list(out, vs, ve, end, SIP_HDR_PAI);
+		break;
+	case H_PPI:
+		scan_list(out, vs, ve, end, SIP_HDR_PPI);
+		break;
+	case H_RPID:
+		scan_list(out, vs, ve, end, SIP_HDR_RPID);
+		break;
+	case H_DIVERSION:
+		scan_list(out, vs, ve, end, SIP_HDR_DIVERSION);
+		break;
+	case H_HISTINFO:
+		scan_list(out, vs, ve, end, SIP_HDR_HISTINFO);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* After the headers, which end at p: the checks every request passes. */
+static int scan_end(struct sip_msg *out, const char *start, const char *p, const char *end,
+		    const struct scan_state *st)
+{
+	out->header_len = (uint32_t)(p - start);
+	if (p < end)
+		out->flags |= SIP_F_HAS_BODY;
+	if (!st->have_to || !st->have_from || !out->call_id.len || !out->cseq.len || !out->n_via)
+		return -EBADMSG;
+	if (out->method == SIP_METHOD_INVITE && st->to_untagged)
+		out->flags |= SIP_F_INITIAL;
+	return 0;
+}
+
+/* No '\n' left: the last header line is [p, end), its name ending at q,
+ * and the headers end with the buffer (a datagram without the empty
+ * line, which pjsip and Kamailio act on).  Out of the line loop, which
+ * reads at each line's '\n'; nothing here reads at end.  st by value, so
+ * that the loop's copy stays in registers. */
+static __attribute__((noinline, cold)) int
+scan_last_line(struct sip_msg *out, const char *start, const char *p, const char *q,
+	       const char *end, struct scan_state st)
+{
+	const char *vs = skip_lws(q, end);
+
+	out->flags |= SIP_F_NO_EMPTY_LINE;
+	if (q > p && vs < end && *vs == ':') {
+		vs = skip_lws(vs + 1, end);
+		if (take_header(out, hdr_lookup(p, end, (size_t)(q - p)), vs, trim_end(vs, end), end,
+				&st) < 0)
+			return -EBADMSG;
+	}
+	return scan_end(out, start, end, end, &st);
+}
+
 int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 {
 	const char *start = buf, *end = buf + len, *p, *nl, *le;
-	bool have_to = false, have_from = false, to_untagged = false;
+	struct scan_state st = { false, false, false };
 	struct lf_iter it;
 	int rc;
 
@@ -1273,20 +1374,15 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 	for (;;) {
 		const char *lf, *q, *vs, *ve;
 		enum hid hid = H_OTHER;
-		bool tagged;
 
 		/* The name first: a token run never holds '\n', so it ends
-		 * inside the line.  An empty name is where the empty line (or
-		 * the end of the buffer) shows. */
+		 * inside the line.  An empty name is where the empty line
+		 * shows. */
 		q = name_end(p, end);
 		lf = lf_next(&it);
+		if (!lf)
+			return scan_last_line(out, start, p, q, end, st);
 		if (q == p) {
-			if (p == end) {
-				/* the headers end with the buffer, as pjsip
-				 * and Kamailio take a datagram's */
-				out->flags |= SIP_F_NO_EMPTY_LINE;
-				break;
-			}
 			if (*p == '\n') {
 				p++;
 				break;
@@ -1298,20 +1394,14 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		} else {
 			hid = hdr_lookup(p, end, (size_t)(q - p));
 		}
-		/* No '\n' left: the last line ends with the buffer.  lf is
-		 * end then, and is never read. */
-		if (!lf)
-			lf = end;
 		while (lf + 1 < end && is_sp(lf[1])) {
 			lf = lf_next(&it);
-			if (!lf) {
-				lf = end;
-				break;
-			}
+			if (!lf)
+				return scan_last_line(out, start, p, q, end, st);
 		}
 		if (hid == H_OTHER) {
 			/* Most lines: only their end matters. */
-			p = lf + (lf < end);
+			p = lf + 1;
 			continue;
 		}
 		/* The LWS around ':' and before the line end is nearly always
@@ -1319,82 +1409,26 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		 * without a loop, and the loops run only for the rest.  Every
 		 * byte read is at or before lf. */
 		vs = q;
-		if (vs < lf && *vs != ':')
+		if (*vs != ':')
 			vs = skip_lws(q, lf);
 		if (vs == lf || *vs != ':') {
 			/* Not a header line; nothing the verdict needs can hide
 			 * in it, so it is skipped like an unknown header. */
-			p = lf + (lf < end);
+			p = lf + 1;
 			continue;
 		}
 		vs++;
-		if (vs < lf) {
-			vs += is_sp(*vs);
-			if (vs < lf && is_lws(*vs))
-				vs = skip_lws(vs, lf);
-		}
+		vs += is_sp(*vs);
+		if (is_lws(*vs))
+			vs = skip_lws(vs, lf);
 		ve = lf - (lf > vs && lf[-1] == '\r');
 		if (ve > vs && is_lws(ve[-1]))
 			ve = trim_end(vs, ve);
-
-		switch (hid) {
-		case H_TO:
-			if (scan_single(out, vs, ve, end, SIP_HDR_TO, &tagged) < 0)
-				return -EBADMSG;
-			if (!have_to)
-				out->to = view(vs, ve);
-			have_to = true;
-			to_untagged |= !tagged;
-			break;
-		case H_FROM:
-			if (scan_single(out, vs, ve, end, SIP_HDR_FROM, &tagged) < 0)
-				return -EBADMSG;
-			if (!have_from)
-				out->from = view(vs, ve);
-			have_from = true;
-			break;
-		case H_CALLID:
-			if (!out->call_id.len)
-				out->call_id = view(vs, ve);
-			break;
-		case H_CSEQ:
-			if (!out->cseq.len)
-				out->cseq = view(vs, ve);
-			break;
-		case H_VIA:
-			if (out->n_via < SIP_MAX_VIA)
-				out->via[out->n_via++] = view(vs, ve);
-			else
-				out->flags |= SIP_F_VIA_TRUNCATED;
-			break;
-		case H_PAI:
-			scan_list(out, vs, ve, end, SIP_HDR_PAI);
-			break;
-		case H_PPI:
-			scan_list(out, vs, ve, end, SIP_HDR_PPI);
-			break;
-		case H_RPID:
-			scan_list(out, vs, ve, end, SIP_HDR_RPID);
-			break;
-		case H_DIVERSION:
-			scan_list(out, vs, ve, end, SIP_HDR_DIVERSION);
-			break;
-		case H_HISTINFO:
-			scan_list(out, vs, ve, end, SIP_HDR_HISTINFO);
-			break;
-		default:
-			break;
-		}
-		p = lf + (lf < end);
+		if (take_header(out, hid, vs, ve, end, &st) < 0)
+			return -EBADMSG;
+		p = lf + 1;
 	}
-	out->header_len = (uint32_t)(p - start);
-	if (p < end)
-		out->flags |= SIP_F_HAS_BODY;
-	if (!have_to || !have_from || !out->call_id.len || !out->cseq.len || !out->n_via)
-		return -EBADMSG;
-	if (out->method == SIP_METHOD_INVITE && to_untagged)
-		out->flags |= SIP_F_INITIAL;
-	return 0;
+	return scan_end(out, start, p, end, &st);
 }
 
 static int hexval(char c)
