@@ -1028,6 +1028,21 @@ static int nt_avx512(void)
 }
 #endif
 
+/* The keys resolve_front left to the base (later[0..nl)), in order.
+ * Returns their hits. */
+static unsigned resolve_later(const struct base *b, const uint64_t *k, const uint8_t *const *ln,
+			      const uint64_t *hv, const bool *walk, const uint32_t *cand,
+			      const uint8_t *later, unsigned nl, struct ntrie_match *m)
+{
+	unsigned hits = 0;
+
+	for (unsigned j = 0; j < nl; j++) {
+		unsigned i = later[j];
+		hits += (unsigned)resolve_back(b, k[i], ln[i], hv[i], walk[i], cand[i], &m[i]);
+	}
+	return hits;
+}
+
 /* One burst of c <= NT_BURST keys: three passes.  Compute every key's home
  * line and fetch it; resolve the keys in order, fetching what the few that
  * need more will read; finish those.  screen: also test the prefix filter
@@ -1088,11 +1103,7 @@ static unsigned burst(const struct root *r, const struct base *b, const uint64_t
 			nl += rc >> 1;
 		}
 	}
-	for (unsigned j = 0; j < nl; j++) {
-		unsigned i = later[j];
-		hits += (unsigned)resolve_back(b, k[i], ln[i], hv[i], walk[i], cand[i], &m[i]);
-	}
-	return hits;
+	return hits + resolve_later(b, k, ln, hv, walk, cand, later, nl, m);
 }
 
 /* Fewer than 8 keys, in order: every home line computed and fetched,
@@ -1136,11 +1147,7 @@ static unsigned few(const struct root *r, const struct base *b, const uint64_t *
 		later[nl] = (uint8_t)i;
 		nl += rc >> 1;
 	}
-	for (unsigned j = 0; j < nl; j++) {
-		unsigned i = later[j];
-		hits += (unsigned)resolve_back(b, k[i], ln[i], hv[i], walk[i], cand[i], &m[i]);
-	}
-	return hits;
+	return hits + resolve_later(b, k, ln, hv, walk, cand, later, nl, m);
 }
 
 unsigned ntrie_lookup_bulk(const struct ntrie *t, const uint64_t *keys, unsigned n,

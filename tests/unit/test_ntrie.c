@@ -961,6 +961,21 @@ static void epoch_sync(struct epoch *ep)
 	ep->npending = 0;
 }
 
+/* Stop the two readers, free what they may still have seen, and check
+ * that they looked up something and never saw a wrong answer. */
+static void epoch_finish(struct epoch *ep, pthread_t th[2])
+{
+	__atomic_store_n(&ep->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < ep->npending; i++)
+		free(ep->pending[i]);
+	assert_int_equal(ep->failures, 0);
+	assert_true(ep->lookups[0] > 0 && ep->lookups[1] > 0);
+	ntrie_free(ep->t);
+	free(ep);
+}
+
 static uint64_t pair_key(int which, uint32_t i)
 {
 	char d[16];
@@ -1055,15 +1070,7 @@ static void test_ntrie_readers_never_see_half_applied_changes(void **state)
 		if (ep->npending >= 8)
 			epoch_sync(ep);
 	}
-	__atomic_store_n(&ep->stop, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	for (int i = 0; i < ep->npending; i++)
-		free(ep->pending[i]);
-	assert_int_equal(ep->failures, 0);
-	assert_true(ep->lookups[0] > 0 && ep->lookups[1] > 0);
-	ntrie_free(ep->t);
-	free(ep);
+	epoch_finish(ep, th);
 }
 
 /* The same on the portable path, whose bulk passes also read the prefix
@@ -1161,15 +1168,7 @@ static void test_ntrie_short_bursts_see_new_prefix_lengths_in_order(void **state
 		if (ep->npending >= 8)
 			epoch_sync(ep);
 	}
-	__atomic_store_n(&ep->stop, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	for (int i = 0; i < ep->npending; i++)
-		free(ep->pending[i]);
-	assert_int_equal(ep->failures, 0);
-	assert_true(ep->lookups[0] > 0 && ep->lookups[1] > 0);
-	ntrie_free(ep->t);
-	free(ep);
+	epoch_finish(ep, th);
 }
 
 int main(void)
