@@ -67,7 +67,8 @@ static const struct key_def keys[K__COUNT] = {
 	[K_REASON_TEXT] = { "reason-text", "TEXT", "Number suspended",
 			    "text= of the Reason header (RFC 3326) in rejects; empty leaves it out" },
 	[K_UNPARSABLE] = { "unparsable", "pass|drop", "pass (fail-open)",
-			   "UDP on a SIP port that is not SIP: pass it (fail-open) or drop it (fail-closed)" },
+			   "UDP on a SIP port that is not SIP, or an INVITE with more number-bearing "
+			   "URIs than teishi checks (24): pass it (fail-open) or drop it (fail-closed)" },
 	[K_BAD_FRAMES] = { "bad-frames", "forward|drop", "forward",
 			   "frames whose headers are truncated or inconsistent" },
 	[K_FRAG_TIMEOUT] = { "frag-timeout", "MS", "1000",

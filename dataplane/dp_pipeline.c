@@ -834,7 +834,9 @@ uint16_t dp_pipeline_process_burst(struct dp_worker *w, struct rte_mbuf **pkts, 
 			w->cnt.reason[d->v.reason < VERDICT_R__COUNT ? d->v.reason
 								      : VERDICT_R_NOT_SIP]++;
 			if (likely(d->v.action != VERDICT_BLOCK &&
-				   (d->tcp || d->scan_rc != -EBADMSG || !w->cfg.drop_unparsable)))
+				   (d->tcp || !w->cfg.drop_unparsable ||
+				    (d->scan_rc != -EBADMSG &&
+				     d->v.reason != VERDICT_R_TOO_MANY_URIS))))
 				continue;
 			if (d->v.action == VERDICT_BLOCK && d->tcp) {
 				c[DP_C_TCP_WOULD_BLOCK]++;

@@ -17,6 +17,7 @@ static const char *const reason_names[VERDICT_R__COUNT] = {
 	[VERDICT_R_EMERGENCY] = "emergency",
 	[VERDICT_R_NO_MATCH] = "no-match",
 	[VERDICT_R_MATCH] = "match",
+	[VERDICT_R_TOO_MANY_URIS] = "too-many-uris",
 };
 
 /* Short names accepted by --headers, in enum sip_hdr order. */
@@ -240,7 +241,10 @@ static int prepare(const struct verdict_config *cfg, int scan_rc, const struct s
 		v->reason = VERDICT_R_EMERGENCY;
 		return -1;
 	}
-	v->reason = VERDICT_R_NO_MATCH;
+	/* Unless a match blocks it, a message whose URIs did not all fit
+	 * was not checked whole: the caller decides (teishi-dp: as it
+	 * decides for unparsable SIP). */
+	v->reason = msg->flags & SIP_F_URIS_TRUNCATED ? VERDICT_R_TOO_MANY_URIS : VERDICT_R_NO_MATCH;
 	return k;
 }
 

@@ -30,6 +30,9 @@ enum verdict_reason {
 	VERDICT_R_EMERGENCY,       /* called side is 110/118/119 */
 	VERDICT_R_NO_MATCH,        /* initial INVITE, nothing matched */
 	VERDICT_R_MATCH,           /* blocked */
+	VERDICT_R_TOO_MANY_URIS,   /* initial INVITE with more number-bearing URIs than
+				    * sip_msg holds (SIP_MAX_URIS): those it holds
+				    * matched nothing, the rest went unchecked */
 	VERDICT_R__COUNT,
 };
 

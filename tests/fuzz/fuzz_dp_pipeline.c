@@ -260,7 +260,8 @@ static void check_msg(const struct wctx *wc, const struct dp_msg *d, uint16_t n_
 	if (d->action == DP_ACT_BLOCK)
 		CHECK(!d->tcp && d->v.action == VERDICT_BLOCK);
 	if (d->action == DP_ACT_DROP)
-		CHECK(!d->tcp && wc->cfg.drop_unparsable && d->scan_rc == -EBADMSG &&
+		CHECK(!d->tcp && wc->cfg.drop_unparsable &&
+		      (d->scan_rc == -EBADMSG || d->v.reason == VERDICT_R_TOO_MANY_URIS) &&
 		      d->v.action != VERDICT_BLOCK);
 	if (d->action == DP_ACT_FORWARD && !d->tcp)
 		CHECK(d->v.action != VERDICT_BLOCK);

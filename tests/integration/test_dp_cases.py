@@ -8,7 +8,9 @@ kept (blocked, no reject, counted), fragments after completion (dropped,
 blocked or not), a datagram of too many fragments (forwarded whole unless
 its first fragment names a SIP port: then dropped), bytes after a
 fragment's IP length (not part of the datagram), a full fragment table
-(an INVITE's first fragment dropped, the rest by policy), incomplete
+(an INVITE's first fragment dropped, the rest by policy), an INVITE whose
+listed number hides behind a Diversion flood (too-many-uris, by the
+unparsable policy), incomplete
 fragments under both policies, and overlapping or conflicting fragments
 dropped whole."""
 import collections
@@ -291,6 +293,22 @@ def main():
                  f"INVITE's first fragment), {len(r.tx[0])} sent back, frag_sip_table_full "
                  f"{p['frag_sip_table_full']} (wanted 1), frag_table_full {p['frag_table_full']} "
                  f"(wanted {len(inv) + len(other)})")
+
+        # A listed number behind more Diversion entries than teishi keeps
+        # (the URI table's list share): not checked, so counted as
+        # too-many-uris, and handled as unparsable SIP is: forwarded by
+        # default, dropped with --unparsable drop.
+        msg = invite("uri-flood", frm="0455551234").replace(
+            b"Max-Forwards: 70\r\n",
+            b"".join(b"Diversion: <sip:03000000%02d@example.jp>\r\n" % k for k in range(30)) +
+            b"P-Asserted-Identity: <sip:" + LISTED.encode() + b"@example.jp>\r\nMax-Forwards: 70\r\n", 1)
+        flood = netpkt.udp4_frames(l2(), "192.0.2.22", "198.51.100.1", 5060, 5060, msg)
+        for extra, fwd in (([], 1), (["--unparsable", "drop"], 0)):
+            r = run.run([flood, []], ["--list", lst] + extra)
+            reasons = r.stats["verdict_reasons"]
+            if len(r.tx[1]) != fwd or r.tx[0] or reasons["too-many-uris"] != 1:
+                fail(f"URI flood {extra}: {len(r.tx[1])} forwarded (wanted {fwd}), {len(r.tx[0])} "
+                     f"sent back, too-many-uris {reasons['too-many-uris']} (wanted 1)")
 
         # Incomplete: the last fragment never comes.
         inc = netpkt.udp4_frames(l2(), "192.0.2.30", "198.51.100.1", 5060, 5060,

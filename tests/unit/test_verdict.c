@@ -259,6 +259,47 @@ static void test_verdict_pai_flood_cannot_hide_from(void **state)
 	assert_string_equal(v.number.digits, LISTED_FIXED);
 }
 
+/* List headers fill the URI table only so far: a listed number in a PAI
+ * pushed out by a Diversion flood goes unchecked, and the verdict says so
+ * (too-many-uris) instead of no-match; a match among those kept blocks. */
+static void test_verdict_list_flood_is_too_many_uris(void **state)
+{
+	static char flood[2048];
+	struct verdict_config cfg;
+	struct verdict v;
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(flood + n, sizeof(flood) - n,
+				      "Diversion: <sip:03000000%02d@x>;reason=unconditional\r\n", i);
+	snprintf(flood + n, sizeof(flood) - n, "P-Asserted-Identity: <sip:+%s@x>\r\n",
+		 LISTED_FIXED);
+	verdict_config_default(&cfg);
+	assert_int_equal(decide(&cfg, invite("0311112222", NULL, "0399990000", flood), &v),
+			 VERDICT_PASS);
+	assert_int_equal(v.reason, VERDICT_R_TOO_MANY_URIS);
+	assert_string_equal(verdict_reason_name(v.reason), "too-many-uris");
+	/* the listed number among the kept entries still blocks */
+	n = (size_t)snprintf(flood, sizeof(flood), "Diversion: <sip:+%s@x>\r\n", LISTED_FIXED);
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(flood + n, sizeof(flood) - n,
+				      "Diversion: <sip:03000000%02d@x>\r\n", i);
+	assert_int_equal(decide(&cfg, invite("0311112222", NULL, "0399990000", flood), &v),
+			 VERDICT_BLOCK);
+	assert_int_equal(v.reason, VERDICT_R_MATCH);
+	assert_int_equal(v.hdr, SIP_HDR_DIVERSION);
+	/* the same PAI without the flood blocks: the flood is what hid it */
+	snprintf(flood, sizeof(flood), "P-Asserted-Identity: <sip:+%s@x>\r\n", LISTED_FIXED);
+	assert_int_equal(decide(&cfg, invite("0311112222", NULL, "0399990000", flood), &v),
+			 VERDICT_BLOCK);
+	assert_int_equal(v.hdr, SIP_HDR_PAI);
+	/* no flood: no-match */
+	assert_int_equal(decide(&cfg, invite("0311112222", NULL, "0399990000", NULL), &v),
+			 VERDICT_PASS);
+	assert_int_equal(v.reason, VERDICT_R_NO_MATCH);
+}
+
 /* A user part without escapes is parsed where it lies, one with escapes is
  * decoded first: the same numbers either way, up to the first ';', and a
  * number text over 64 bytes is no number on either path. */
@@ -453,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_unchecked_header_is_ignored),
 		cmocka_unit_test(test_verdict_config_headers_names_bad_token),
 		cmocka_unit_test(test_verdict_pai_flood_cannot_hide_from),
+		cmocka_unit_test(test_verdict_list_flood_is_too_many_uris),
 		cmocka_unit_test(test_verdict_escaped_and_parameterised_user_parts),
 		cmocka_unit_test(test_verdict_repeated_number_reports_its_first_uri),
 		cmocka_unit_test(test_verdict_escape_is_decoded_whatever_the_flag),
