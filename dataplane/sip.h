@@ -97,7 +97,8 @@ struct sip_msg {
 	struct sip_view to;          /* whole To header value, trimmed */
 	struct sip_view cseq;        /* whole CSeq value, trimmed */
 	struct sip_view via[SIP_MAX_VIA]; /* each Via header line's value, in order */
-	uint32_t header_len;         /* bytes up to and including the empty line */
+	uint32_t header_len;         /* bytes from buf up to and including the empty line
+				      * (all of buf when there is none) */
 	struct sip_uri uris[SIP_MAX_URIS]; /* uris[0] is the Request-URI, then header order */
 };
 
@@ -116,12 +117,13 @@ struct sip_msg {
  * start line are skipped; headers that end with the buffer, without the
  * empty line (the last one with or without its line end), are a complete
  * header section (SIP_F_NO_EMPTY_LINE); the method is INVITE when it is
- * "INVITE" in any case, or a leading part of "INVITE" ("INV", "I").  Lines without a "name:" are
- * ignored like unknown headers.  Views of header values are trimmed but may
- * hold folded line breaks (CRLF/LF followed by SP or HT).  Of several
- * To/From/Call-ID/CSeq headers the first gives the view; the URIs of all
- * are recorded, and an INVITE is initial when any To lacks a tag: the safe
- * side for a blocking element.  The tag counts only as a To header
+ * "INVITE" in any case, or a leading part of "INVITE" ("INV", "I").
+ *
+ * Lines without a "name:" are ignored like unknown headers.  Views of
+ * header values are trimmed but may hold folded line breaks (CRLF/LF
+ * followed by SP or HT).  Of several To/From/Call-ID/CSeq headers the first
+ * gives the view; the URIs of all are recorded, and an INVITE is initial
+ * when any To lacks a tag: the safe side for a blocking element.  The tag counts only as a To header
  * parameter with a non-empty value, never as a URI parameter inside <>. */
 int sip_scan(const char *buf, size_t len, struct sip_msg *out);
 
