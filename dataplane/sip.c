@@ -1173,7 +1173,8 @@ static int scan_request_line(struct sip_msg *m, const char *p, const char *le, c
 	return 0;
 }
 
-/* The '\n's of the message, 64 bytes at a time.  A block's bitmap comes
+/* The line ends of the message ('\n', and a '\r' no '\n' follows), 64
+ * bytes at a time.  A block's bitmap comes
  * from loads that depend only on where the block is, not on where the
  * previous line ended, so the next line's end is a bit scan and the CPU
  * can run ahead to the next lines while one is being parsed (a line head
@@ -1189,14 +1190,20 @@ static inline uint64_t lf_block(const char *b, size_t left)
 {
 #if defined(__SSE2__)
 	struct v64 v;
+	uint64_t lf, cr;
 
 	load64(&v, b, b + left);
-	return bits64(v.a, v.b, v.c, v.d, '\n');
+	lf = bits64(v.a, v.b, v.c, v.d, '\n');
+	cr = bits64(v.a, v.b, v.c, v.d, '\r');
+	/* A CR that no LF follows ends a line too, as pjsip reads it: the
+	 * next block's first byte decides for the last one. */
+	return lf | (cr & ~(lf >> 1 | (uint64_t)(left > 64 && b[64] == '\n') << 63));
 #else
 	uint64_t m = 0;
 
 	for (size_t i = 0; i < left && i < 64; i++)
-		m |= (uint64_t)(b[i] == '\n') << i;
+		m |= (uint64_t)(b[i] == '\n' ||
+				(b[i] == '\r' && (i + 1 == left || b[i + 1] != '\n'))) << i;
 	return m;
 #endif
 }
@@ -1383,7 +1390,7 @@ int sip_scan(const char *buf, size_t len, struct sip_msg *out)
 		if (!lf)
 			return scan_last_line(out, start, p, q, end, st);
 		if (q == p) {
-			if (*p == '\n') {
+			if (lf == p) { /* LF, or a CR alone */
 				p++;
 				break;
 			}

@@ -113,11 +113,13 @@ struct sip_msg {
  *
  * Where receivers are more lenient than RFC 3261, the scanner reads the
  * message as they do, so that nothing they take as an INVITE passes
- * unread (pjsip, Asterisk's stack, does all three): CR and LF before the
- * start line are skipped; headers that end with the buffer, without the
- * empty line (the last one with or without its line end), are a complete
- * header section (SIP_F_NO_EMPTY_LINE); the method is INVITE when it is
- * "INVITE" in any case, or a leading part of "INVITE" ("INV", "I").
+ * unread (pjsip, Asterisk's stack, does all four): CR and LF before the
+ * start line are skipped; a CR that no LF follows ends a line (so it
+ * cannot hide the header after it); headers that end with the buffer,
+ * without the empty line (the last one with or without its line end), are
+ * a complete header section (SIP_F_NO_EMPTY_LINE); the method is INVITE
+ * when it is "INVITE" in any case, or a leading part of "INVITE" ("INV",
+ * "I").
  *
  * Lines without a "name:" are ignored like unknown headers.  Views of
  * header values are trimmed but may hold folded line breaks (CRLF/LF

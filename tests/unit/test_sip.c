@@ -181,13 +181,14 @@ static void test_sip_whitespace_around_colon(void **state)
 
 /* The value bounds of every usual and unusual LWS shape around ':' and
  * before the line end: none, one SP or HT, several, a fold right after
- * the ':', and CRs before the line's end, on CRLF and bare-LF lines. */
+ * the ':', and LWS before the line's end, on CRLF and bare-LF lines.  (A CR
+ * that no LF follows ends a line: see test_sip_lone_cr_ends_a_line.) */
 static void test_sip_value_bounds_every_lws_shape(void **state)
 {
 	struct sip_msg m;
 	const char *msg = RLINE "To:<sip:0311112222@x>\r\n"
 			  "From:\t <sip:0322223333@x>;tag=a \t\r\n"
-			  "Call-ID:  c9\r\r\n"
+			  "Call-ID:  c9 \t\r\n"
 			  "CSeq: \r\n 1 INVITE\n"
 			  "Via:\tSIP/2.0/UDP h\n"
 			  "v :  SIP/2.0/UDP g \r\n"
@@ -213,7 +214,7 @@ static void test_sip_value_bounds_every_lws_shape(void **state)
 static void test_sip_last_line_without_lf(void **state)
 {
 	static const char *const tails[] = { "Subject: x", "Subject: x\r\n y", "Subject: x\r\n",
-					     "\r", ":", " x" };
+					     ":", " x" };
 	char msg[512];
 	struct sip_msg m;
 #define HEAD RLINE TO1 FROM1 "Call-ID: c1\r\nCSeq: 1 INVITE\r\n" VIA1
@@ -232,6 +233,10 @@ static void test_sip_last_line_without_lf(void **state)
 	assert_false(m.flags & SIP_F_NO_EMPTY_LINE);
 	assert_int_equal(scan(HEAD "\n", &m), 0);
 	assert_false(m.flags & SIP_F_NO_EMPTY_LINE);
+	/* a last CR alone is a line end: the empty line */
+	assert_int_equal(scan(HEAD "\r", &m), 0);
+	assert_false(m.flags & SIP_F_NO_EMPTY_LINE);
+	assert_int_equal(m.header_len, strlen(HEAD "\r"));
 #undef HEAD
 }
 
@@ -510,6 +515,46 @@ static void test_sip_headers_ending_with_buffer(void **state)
 	assert_int_equal(m.n_uris, 3);
 	/* the request line alone, without its line end, is no message */
 	assert_int_equal(scan("INVITE sip:0312345678@x SIP/2.0", &m), -EBADMSG);
+}
+
+/* A CR that no LF follows ends a line, as pjsip reads it: a message with
+ * CR line ends scans, and a CR inside a CRLF line cannot hide the header
+ * after it. */
+static void test_sip_lone_cr_ends_a_line(void **state)
+{
+	struct sip_msg m;
+
+	(void)state;
+	assert_int_equal(scan("INVITE sip:0312345678@x SIP/2.0\rTo: <sip:0312345678@x>\r"
+			      "From: <sip:0501234567@x>;tag=f\rCall-ID: c\rCSeq: 1 INVITE\r" VIA1 "\r",
+			      &m), 0);
+	assert_int_equal(m.method, SIP_METHOD_INVITE);
+	assert_true(m.flags & SIP_F_INITIAL);
+	assert_int_equal(m.n_uris, 3);
+	assert_view(m.call_id, "c");
+	assert_uri(&m, 2, SIP_HDR_FROM, "sip:0501234567@x", "0501234567");
+	assert_int_equal(scan(RLINE TO1 "From: <sip:0501234567@x>;tag=f\r"
+			      "P-Asserted-Identity: <sip:0611112222@x>\r\n" TAIL, &m), 0);
+	assert_view(m.from, "<sip:0501234567@x>;tag=f");
+	assert_int_equal(m.n_uris, 4);
+	assert_uri(&m, 3, SIP_HDR_PAI, "sip:0611112222@x", "0611112222");
+	/* CR CR LF: a line end, then the empty line */
+	assert_int_equal(scan(RLINE TO1 FROM1 "Call-ID: c\r\nCSeq: 1 INVITE\r\n" VIA1 "X: y\r\r\nbody", &m), 0);
+	assert_true(m.flags & SIP_F_HAS_BODY);
+	assert_int_equal(m.header_len, strlen(RLINE TO1 FROM1 "Call-ID: c\r\nCSeq: 1 INVITE\r\n" VIA1 "X: y\r\r\n"));
+	/* a CR LF across a 64-byte block boundary is one line end, not two */
+	for (size_t pad = 0; pad < 80; pad++) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s%s%s%sX-Pad: %.*s\r\n%s", RLINE, TO1, FROM1,
+			 "Call-ID: c\r\nCSeq: 1 INVITE\r\n" VIA1, (int)pad,
+			 "................................................................................",
+			 "P-Asserted-Identity: <sip:0611112222@x>\r\n\r\n");
+		assert_int_equal(scan(msg, &m), 0);
+		assert_false(m.flags & SIP_F_HAS_BODY);
+		assert_int_equal(m.n_uris, 4);
+		free_held(NULL);
+	}
 }
 
 static void test_sip_crlf_and_bare_lf_line_ends(void **state)
@@ -1411,7 +1456,8 @@ static void test_sip_rfc4475_truncated_prefixes(void **state)
 				if (rc != 0)
 					fail_msg("%s prefix %zu: rc %d, want 0 or -EBADMSG",
 						 files[f], n, rc);
-				assert_true(m.flags & SIP_F_NO_EMPTY_LINE);
+				/* no empty line, or a CR alone at the end as one */
+				assert_true((m.flags & SIP_F_NO_EMPTY_LINE) || b[n - 1] == '\r');
 				assert_int_equal(m.header_len, n);
 				assert_true(m.n_uris <= full.n_uris);
 				for (unsigned u = 0; u < m.n_uris; u++)
@@ -1457,6 +1503,7 @@ int main(void)
 		T(test_sip_percent_00_never_truncates),
 		T(test_sip_uri_number_text_errors),
 		T(test_sip_crlf_and_bare_lf_line_ends),
+		T(test_sip_lone_cr_ends_a_line),
 		T(test_sip_leading_line_ends_skipped),
 		T(test_sip_headers_ending_with_buffer),
 		T(test_sip_body_follows_headers),
