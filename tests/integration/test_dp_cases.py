@@ -123,6 +123,11 @@ def cases():
     msg = invite("lenient", to=LISTED).replace(b"INVITE sip:", b"invite sip:", 1)
     f = netpkt.udp4_frames(l2(), "192.0.2.17", "198.51.100.1", 5060, 5060, b"\r\n" + msg[:-2])
     c.append(Case("leading CRLF, lower-case method, no empty line", f, 404))
+    # A CR alone ends a line (pjsip): it cannot hide the PAI after it.
+    msg = invite("lone-cr").replace(b"\r\nTo: ", b"\rP-Asserted-Identity: <sip:" + LISTED.encode() +
+                                    b"@example.jp>\r\nTo: ", 1)
+    f = netpkt.udp4_frames(l2(), "192.0.2.18", "198.51.100.1", 5060, 5060, msg)
+    c.append(Case("a lone CR before a listed PAI", f, 608))
     return c
 
 

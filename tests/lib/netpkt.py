@@ -234,10 +234,13 @@ def sip_headers(msg):
     """(start line, [(lower-case long name, unfolded value)], body) of a SIP
     message in bytes."""
     text = msg.decode("utf-8", "replace")
-    m = re.search(r"\r?\n\r?\n", text)
+    # Line ends as lenient receivers (pjsip) and teishi read them: CRLF,
+    # LF, or a CR that no LF follows.
+    eol = r"(?:\r\n|\n|\r(?!\n))"
+    m = re.search(eol + eol, text)
     head, body = (text[:m.start()], text[m.end():]) if m else (text, "")
-    head = re.sub(r"[\r\n]+[ \t]+", " ", head)
-    lines = re.split(r"\r?\n", head)
+    head = re.sub(eol + r"[ \t]+", " ", head)
+    lines = re.split(eol, head)
     hdrs = []
     for ln in lines[1:]:
         if ":" not in ln:
