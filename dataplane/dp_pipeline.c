@@ -652,22 +652,13 @@ static void fragment_in(struct dp_worker *w, struct rte_mbuf *m, const struct fr
 	}
 	struct pend *e = &w->pend[ei];
 	if (e->state == PEND_PASSING && !malformed) {
-		if (e->too_many) {
-			if (fi->frag_sip_udp) {
-				/* a receiver would complete a SIP datagram
-				 * teishi could not classify */
-				e->state = PEND_DROPPING;
-				w->cnt.c[DP_C_FRAG_SIP_TOO_MANY]++;
-				count_drop(w, m);
-				return;
-			}
-			w->cnt.c[DP_C_FRAG_LATE_FWD]++;
-			out->fwd[out->n_fwd++] = m;
-			return;
-		}
-		if (e->linger && linger_completes(e, &nf)) {
+		/* The fragment that would let a receiver complete what teishi
+		 * never classified is dropped, and all after it: a SIP first
+		 * fragment of a datagram released for too many fragments, or
+		 * the last hole of a timed-out one. */
+		if (e->too_many ? fi->frag_sip_udp : e->linger && linger_completes(e, &nf)) {
 			e->state = PEND_DROPPING;
-			w->cnt.c[DP_C_FRAG_LATE_DROP]++;
+			w->cnt.c[e->too_many ? DP_C_FRAG_SIP_TOO_MANY : DP_C_FRAG_LATE_DROP]++;
 			count_drop(w, m);
 			return;
 		}

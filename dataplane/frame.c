@@ -107,6 +107,13 @@ static int parse_l4(const struct frame_config *cfg, const uint8_t *pkt, uint32_t
 	return 0;
 }
 
+/* Length of the IPv6 extension header h of type nh (AH counts 4-byte
+ * units, the others 8-byte ones); its first 2 bytes must be readable. */
+static uint32_t ext_len(const uint8_t *h, uint8_t nh)
+{
+	return nh == PROTO_AH ? ((uint32_t)h[1] + 2) * 4 : ((uint32_t)h[1] + 1) * 8;
+}
+
 /* A first fragment's data from pkt + p to end, after an IPv6 Fragment
  * header (nh its next header, n extension headers walked before it) or
  * the IPv4 header (n = 0): sets out->frag_sip_udp when the UDP header is
@@ -127,7 +134,7 @@ static void first_fragment_l4(const struct frame_config *cfg, const uint8_t *pkt
 			return;
 		if (end - p < 8)
 			return;
-		hlen = nh == PROTO_AH ? ((uint32_t)pkt[p + 1] + 2) * 4 : ((uint32_t)pkt[p + 1] + 1) * 8;
+		hlen = ext_len(pkt + p, nh);
 		if (hlen > end - p)
 			return;
 		nh = pkt[p];
@@ -237,10 +244,8 @@ static int parse_ipv6(const struct frame_config *cfg, const uint8_t *pkt, uint32
 				return 0;
 			}
 			hlen = 8;
-		} else if (nh == PROTO_AH) {
-			hlen = ((uint32_t)pkt[p + 1] + 2) * 4;
 		} else {
-			hlen = ((uint32_t)pkt[p + 1] + 1) * 8;
+			hlen = ext_len(pkt + p, nh);
 		}
 		if (hlen > end - p)
 			return -EBADMSG;

@@ -233,18 +233,24 @@ static void test_verdict_config_headers_names_bad_token(void **state)
 	assert_int_equal(cfg.headers, VERDICT_HEADERS_ALL);
 }
 
+/* Thirty "name: <sip:03000000NN@x>params" lines appended to b at n;
+ * returns the new length. */
+static size_t add_flood(char *b, size_t cap, size_t n, const char *name, const char *params)
+{
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(b + n, cap - n, "%s: <sip:03000000%02d@x>%s\r\n", name, i,
+				      params);
+	return n;
+}
+
 /* Thirty unlisted PAI entries ahead of a listed From don't hide it. */
 static void test_verdict_pai_flood_cannot_hide_from(void **state)
 {
 	static char flood[2048];
 	struct verdict_config cfg;
 	struct verdict v;
-	size_t n = 0;
-
 	(void)state;
-	for (int i = 0; i < 30; i++)
-		n += (size_t)snprintf(flood + n, sizeof(flood) - n,
-				      "P-Asserted-Identity: <sip:03000000%02d@x>\r\n", i);
+	add_flood(flood, sizeof(flood), 0, "P-Asserted-Identity", "");
 	snprintf(msgbuf, sizeof(msgbuf),
 		 "INVITE sip:0311112222@example.net SIP/2.0\r\n"
 		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds\r\n"
@@ -267,12 +273,10 @@ static void test_verdict_list_flood_is_too_many_uris(void **state)
 	static char flood[2048];
 	struct verdict_config cfg;
 	struct verdict v;
-	size_t n = 0;
+	size_t n;
 
 	(void)state;
-	for (int i = 0; i < 30; i++)
-		n += (size_t)snprintf(flood + n, sizeof(flood) - n,
-				      "Diversion: <sip:03000000%02d@x>;reason=unconditional\r\n", i);
+	n = add_flood(flood, sizeof(flood), 0, "Diversion", ";reason=unconditional");
 	snprintf(flood + n, sizeof(flood) - n, "P-Asserted-Identity: <sip:+%s@x>\r\n",
 		 LISTED_FIXED);
 	verdict_config_default(&cfg);
@@ -282,9 +286,7 @@ static void test_verdict_list_flood_is_too_many_uris(void **state)
 	assert_string_equal(verdict_reason_name(v.reason), "too-many-uris");
 	/* the listed number among the kept entries still blocks */
 	n = (size_t)snprintf(flood, sizeof(flood), "Diversion: <sip:+%s@x>\r\n", LISTED_FIXED);
-	for (int i = 0; i < 30; i++)
-		n += (size_t)snprintf(flood + n, sizeof(flood) - n,
-				      "Diversion: <sip:03000000%02d@x>\r\n", i);
+	add_flood(flood, sizeof(flood), n, "Diversion", "");
 	assert_int_equal(decide(&cfg, invite("0311112222", NULL, "0399990000", flood), &v),
 			 VERDICT_BLOCK);
 	assert_int_equal(v.reason, VERDICT_R_MATCH);
