@@ -1,0 +1,647 @@
+/* Following teishi:entries and teishi:changes; the contract is in sync.h.
+ *
+ * Commands are synchronous (hiredis), one connection: the step's XREAD
+ * BLOCK bounds how long queued events wait (block_ms), and a heartbeat or
+ * an event never waits on a change.  Anything queued is sent before the
+ * XREAD, because a blocking command's reply must be the next one read.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sync.h"
+
+/* Members per SSCAN call and records per XREAD: large enough that a
+ * 10-million-entry load is a thousand round trips, small enough that
+ * Redis answers each in about a millisecond. */
+#define SSCAN_COUNT "10000"
+#define XREAD_COUNT "1000"
+
+enum queued {
+	Q_EVENT,
+	Q_OTHER,
+};
+
+struct sync {
+	char host[256];
+	int port;
+	char user[128];
+	char password[256];
+	bool has_user, has_password;
+	char name[SYNC_NAME_MAX];
+	unsigned timeout_ms, block_ms;
+	struct sync_ops ops;
+	void *ctx;
+	redisContext *c;
+	bool loaded;          /* last_id is a record of the set we hold */
+	uint8_t *queued;      /* the kinds of the replies still to read */
+	size_t n_queued, queued_cap;
+	struct sync_change *chg;
+	size_t chg_cap;
+	struct sync_stats st;
+	char err[512];
+};
+
+static bool name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len >= SYNC_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '@' || c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *ops, void *ctx)
+{
+	struct sync *s;
+
+	if (cfg == NULL || ops == NULL || ops->load == NULL || ops->apply == NULL ||
+	    cfg->host == NULL || cfg->host[0] == '\0' || strlen(cfg->host) >= sizeof(s->host) ||
+	    cfg->name == NULL || !name_ok(cfg->name) ||
+	    (cfg->user && strlen(cfg->user) >= sizeof(s->user)) ||
+	    (cfg->password && strlen(cfg->password) >= sizeof(s->password)) ||
+	    (cfg->host[0] != '/' && (cfg->port <= 0 || cfg->port > 65535))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
+	s->port = cfg->port;
+	if (cfg->user && cfg->user[0]) {
+		snprintf(s->user, sizeof(s->user), "%s", cfg->user);
+		s->has_user = true;
+	}
+	if (cfg->password) {
+		snprintf(s->password, sizeof(s->password), "%s", cfg->password);
+		s->has_password = true;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
+	s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 2000;
+	s->block_ms = cfg->block_ms ? cfg->block_ms : 100;
+	s->ops = *ops;
+	s->ctx = ctx;
+	snprintf(s->st.last_id, sizeof(s->st.last_id), "0-0");
+	return s;
+}
+
+static void disconnect(struct sync *s)
+{
+	if (s->c)
+		redisFree(s->c);
+	s->c = NULL;
+	s->n_queued = 0;
+	s->st.state = SYNC_DOWN;
+}
+
+void sync_free(struct sync *s)
+{
+	if (s == NULL)
+		return;
+	disconnect(s);
+	free(s->queued);
+	free(s->chg);
+	free(s);
+}
+
+const char *sync_error(const struct sync *s)
+{
+	return s->err;
+}
+
+void sync_get_stats(const struct sync *s, struct sync_stats *st)
+{
+	*st = s->st;
+}
+
+static void warn(struct sync *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct sync *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (s->ops.warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->ops.warn(s->ctx, msg);
+}
+
+/* A failed step: say why, drop the connection (queued events are lost
+ * with it), return rc. */
+static int fail(struct sync *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct sync *s, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	int n = s->host[0] == '/' ? snprintf(s->err, sizeof(s->err), "Redis %s: ", s->host)
+				  : snprintf(s->err, sizeof(s->err), "Redis %s:%d: ", s->host, s->port);
+
+	va_start(ap, fmt);
+	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < s->n_queued; i++)
+		s->st.events_failed += s->queued[i] == Q_EVENT;
+	disconnect(s);
+	s->st.failures++;
+	return rc;
+}
+
+/* One command and its reply; NULL after fail() on a lost connection or an
+ * error reply. */
+static redisReply *cmd(struct sync *s, int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+
+	if (r == NULL) {
+		fail(s, -EIO, "%s: %s", argv[0], s->c->errstr[0] ? s->c->errstr : "connection lost");
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		fail(s, -EPROTO, "%s %s: %s", argv[0], argc > 1 ? argv[1] : "", r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+static struct timeval tv_ms(unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
+
+static int connect_session(struct sync *s)
+{
+	redisReply *r;
+
+	s->c = s->host[0] == '/' ? redisConnectUnixWithTimeout(s->host, tv_ms(s->timeout_ms))
+				 : redisConnectWithTimeout(s->host, s->port, tv_ms(s->timeout_ms));
+	if (s->c == NULL)
+		return fail(s, -ENOMEM, "connect: out of memory");
+	if (s->c->err)
+		return fail(s, -ECONNREFUSED, "connect: %s", s->c->errstr);
+	/* A reply may take the whole XREAD BLOCK before it starts. */
+	if (redisSetTimeout(s->c, tv_ms(s->timeout_ms + s->block_ms)) != REDIS_OK)
+		return fail(s, -EIO, "setting the reply timeout: %s", s->c->errstr);
+	if (s->has_password) {
+		const char *av[3] = { "AUTH", s->user, s->password };
+
+		if (!s->has_user) {
+			av[1] = s->password;
+			r = redisCommandArgv(s->c, 2, av, NULL);
+		} else {
+			r = redisCommandArgv(s->c, 3, av, NULL);
+		}
+		if (r == NULL)
+			return fail(s, -EIO, "AUTH: %s", s->c->errstr);
+		if (r->type == REDIS_REPLY_ERROR) {
+			int rc = fail(s, -EACCES, "AUTH%s%s refused: %s", s->has_user ? " as " : "",
+				      s->has_user ? s->user : "", r->str);
+
+			freeReplyObject(r);
+			return rc;
+		}
+		freeReplyObject(r);
+	}
+	/* The schema this code reads; nothing there yet is a Redis that
+	 * teishid has not written to: an empty list. */
+	{
+		const char *av[] = { "HGET", "teishi:meta", "schema" };
+
+		r = cmd(s, 3, av);
+		if (r == NULL)
+			return -EIO;
+		if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "1") != 0) {
+			int rc = fail(s, -EPROTO, "teishi:meta schema is %s; this dataplane reads 1",
+				      r->str);
+
+			freeReplyObject(r);
+			return rc;
+		}
+		freeReplyObject(r);
+	}
+	s->st.connects++;
+	return 0;
+}
+
+int sync_parse_entry(const char *p, size_t len, struct ntrie_entry *e)
+{
+	bool block = len > 0 && p[len - 1] == '*';
+	size_t nd = len - block;
+
+	if (nd == 0 || nd > NTRIE_MAX_DIGITS)
+		return -EINVAL;
+	e->key = ntrie_key(p, nd);
+	if (e->key == 0)
+		return -EINVAL;
+	e->kind = block ? NTRIE_PREFIX : NTRIE_EXACT;
+	e->value = NTRIE_VALUE(1, 0);
+	return 0;
+}
+
+/* Printable form of a bad entry for a message (cap >= 8): bytes outside
+ * printable ASCII as \xHH, cut with "..." when long. */
+static void quote(char *out, size_t cap, const char *p, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && o + 8 < cap; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+	}
+	if (i < len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 1024;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	n = realloc(*p, c * size);
+	if (n == NULL)
+		return -ENOMEM;
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+/* The stream's last id, then the whole set, handed to ops->load. */
+static int load_all(struct sync *s)
+{
+	const char *rev[] = { "XREVRANGE", SYNC_CHANGES_KEY, "+", "-", "COUNT", "1" };
+	char id[SYNC_ID_MAX] = "0-0", cursor[32] = "0";
+	struct ntrie_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t bad = 0;
+	redisReply *r = cmd(s, 6, rev);
+	int rc;
+
+	if (r == NULL)
+		return -EIO;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return fail(s, -EPROTO, "XREVRANGE %s: not an array", SYNC_CHANGES_KEY);
+	}
+	if (r->elements > 0) {
+		redisReply *rec = r->element[0];
+
+		if (rec->type != REDIS_REPLY_ARRAY || rec->elements < 1 ||
+		    rec->element[0]->type != REDIS_REPLY_STRING || rec->element[0]->len >= sizeof(id)) {
+			freeReplyObject(r);
+			return fail(s, -EPROTO, "XREVRANGE %s: malformed record", SYNC_CHANGES_KEY);
+		}
+		memcpy(id, rec->element[0]->str, rec->element[0]->len + 1);
+	}
+	freeReplyObject(r);
+	do {
+		const char *av[] = { "SSCAN", SYNC_ENTRIES_KEY, cursor, "COUNT", SSCAN_COUNT };
+		redisReply *m;
+
+		r = cmd(s, 5, av);
+		if (r == NULL) {
+			free(e);
+			return -EIO;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[0]->len >= sizeof(cursor) || r->element[1]->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			free(e);
+			return fail(s, -EPROTO, "SSCAN %s: malformed reply", SYNC_ENTRIES_KEY);
+		}
+		memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
+		m = r->element[1];
+		if (grow((void **)&e, &cap, n + m->elements, sizeof(*e)) < 0) {
+			freeReplyObject(r);
+			free(e);
+			return fail(s, -ENOMEM, "loading %s: out of memory at %zu entries",
+				    SYNC_ENTRIES_KEY, n);
+		}
+		for (size_t i = 0; i < m->elements; i++) {
+			redisReply *x = m->element[i];
+
+			if (x->type == REDIS_REPLY_STRING && sync_parse_entry(x->str, x->len, &e[n]) == 0) {
+				n++;
+				continue;
+			}
+			bad++;
+			if (x->type == REDIS_REPLY_STRING) {
+				char q[80];
+
+				quote(q, sizeof(q), x->str, x->len);
+				warn(s, "%s: entry \"%s\" is not 1-15 digits with an optional '*': skipped",
+				     SYNC_ENTRIES_KEY, q);
+			}
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	rc = s->ops.load(s->ctx, e, n);
+	free(e);
+	if (rc < 0)
+		return fail(s, rc, "loading %zu entries of %s: %s", n, SYNC_ENTRIES_KEY, strerror(-rc));
+	snprintf(s->st.last_id, sizeof(s->st.last_id), "%s", id);
+	s->loaded = true;
+	s->st.loads++;
+	s->st.loaded_entries = n;
+	s->st.bad_entries += bad;
+	return 0;
+}
+
+/* After a reconnection: go on from the last record applied if the stream
+ * still holds it, else load everything. */
+static int resume_or_load(struct sync *s)
+{
+	const char *av[] = { "XRANGE", SYNC_CHANGES_KEY, s->st.last_id, s->st.last_id };
+	redisReply *r;
+	bool there;
+
+	if (!s->loaded || strcmp(s->st.last_id, "0-0") == 0)
+		return load_all(s);
+	r = cmd(s, 4, av);
+	if (r == NULL)
+		return -EIO;
+	there = r->type == REDIS_REPLY_ARRAY && r->elements == 1;
+	freeReplyObject(r);
+	return there ? 0 : load_all(s);
+}
+
+static const redisReply *field(const redisReply *kv, const char *name)
+{
+	for (size_t i = 0; i + 1 < kv->elements; i += 2)
+		if (kv->element[i]->type == REDIS_REPLY_STRING && strcmp(kv->element[i]->str, name) == 0)
+			return kv->element[i + 1];
+	return NULL;
+}
+
+/* The changes of one record, appended to s->chg[*n...]. */
+static int record_changes(struct sync *s, const char *id, const redisReply *kv, size_t *n)
+{
+	const redisReply *op = field(kv, "op"), *ents = field(kv, "entries");
+	uint8_t add;
+	const char *p, *end;
+
+	if (op == NULL || op->type != REDIS_REPLY_STRING || ents == NULL ||
+	    ents->type != REDIS_REPLY_STRING ||
+	    (strcmp(op->str, "add") != 0 && strcmp(op->str, "del") != 0)) {
+		s->st.bad_records++;
+		warn(s, "%s %s: no op add/del with entries: skipped", SYNC_CHANGES_KEY, id);
+		return 0;
+	}
+	add = op->str[0] == 'a';
+	p = ents->str;
+	end = p + ents->len;
+	while (p < end) {
+		const char *q = memchr(p, ' ', (size_t)(end - p));
+		size_t len;
+
+		if (q == NULL)
+			q = end;
+		len = (size_t)(q - p);
+		if (len > 0) {
+			if (grow((void **)&s->chg, &s->chg_cap, *n + 1, sizeof(*s->chg)) < 0)
+				return -ENOMEM;
+			if (sync_parse_entry(p, len, &s->chg[*n].e) == 0) {
+				s->chg[*n].add = add;
+				(*n)++;
+				if (add)
+					s->st.adds++;
+				else
+					s->st.dels++;
+			} else {
+				char qq[80];
+
+				quote(qq, sizeof(qq), p, len);
+				s->st.bad_entries++;
+				warn(s, "%s %s: entry \"%s\" is not 1-15 digits with an optional '*': skipped",
+				     SYNC_CHANGES_KEY, id, qq);
+			}
+		}
+		p = q + 1;
+	}
+	return 0;
+}
+
+static int follow(struct sync *s)
+{
+	char block[16];
+	const char *av[] = { "XREAD", "COUNT", XREAD_COUNT, "BLOCK", block, "STREAMS",
+			     SYNC_CHANGES_KEY, s->st.last_id };
+	redisReply *r, *recs;
+	size_t n = 0, nrec;
+	int rc;
+
+	snprintf(block, sizeof(block), "%u", s->block_ms);
+	r = cmd(s, 8, av);
+	if (r == NULL)
+		return -EIO;
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		return 0;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
+	    r->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return fail(s, -EPROTO, "XREAD %s: malformed reply", SYNC_CHANGES_KEY);
+	}
+	recs = r->element[0]->element[1];
+	nrec = recs->elements;
+	for (size_t i = 0; i < nrec; i++) {
+		redisReply *rec = recs->element[i];
+
+		if (rec->type != REDIS_REPLY_ARRAY || rec->elements != 2 ||
+		    rec->element[0]->type != REDIS_REPLY_STRING ||
+		    rec->element[0]->len >= SYNC_ID_MAX || rec->element[1]->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			return fail(s, -EPROTO, "XREAD %s: malformed record", SYNC_CHANGES_KEY);
+		}
+		if (record_changes(s, rec->element[0]->str, rec->element[1], &n) < 0) {
+			freeReplyObject(r);
+			return fail(s, -ENOMEM, "XREAD %s: out of memory", SYNC_CHANGES_KEY);
+		}
+	}
+	rc = n ? s->ops.apply(s->ctx, s->chg, n) : 0;
+	if (rc < 0) {
+		/* The list may hold part of the batch: start from a load. */
+		s->loaded = false;
+		freeReplyObject(r);
+		return fail(s, rc, "applying %zu changes: %s", n, strerror(-rc));
+	}
+	if (nrec > 0) {
+		redisReply *last = recs->element[nrec - 1]->element[0];
+
+		memcpy(s->st.last_id, last->str, last->len + 1);
+	}
+	s->st.records += nrec;
+	freeReplyObject(r);
+	return (int)(n > (size_t)INT32_MAX ? INT32_MAX : n);
+}
+
+int sync_step(struct sync *s)
+{
+	int rc;
+
+	if (s->c == NULL) {
+		rc = connect_session(s);
+		if (rc < 0)
+			return rc;
+		rc = resume_or_load(s);
+		if (rc < 0)
+			return rc;
+		s->st.state = SYNC_FOLLOWING;
+	}
+	rc = sync_flush(s);
+	if (rc < 0)
+		return rc;
+	return follow(s);
+}
+
+static int queue(struct sync *s, enum queued kind, int argc, const char **argv)
+{
+	if (grow((void **)&s->queued, &s->queued_cap, s->n_queued + 1, 1) < 0 ||
+	    redisAppendCommandArgv(s->c, argc, argv, NULL) != REDIS_OK) {
+		s->st.events_failed += kind == Q_EVENT;
+		return -ENOMEM;
+	}
+	s->queued[s->n_queued++] = (uint8_t)kind;
+	return 0;
+}
+
+#define EVENT_MAX_FIELDS 24
+
+int sync_event(struct sync *s, const char *const *fields, const char *const *values, unsigned n)
+{
+	const char *av[8 + 2 * EVENT_MAX_FIELDS];
+	int ac = 0;
+
+	if (s->c == NULL) {
+		s->st.events_failed++;
+		return -ENOTCONN;
+	}
+	if (n > EVENT_MAX_FIELDS) {
+		s->st.events_failed++;
+		return -EINVAL;
+	}
+	av[ac++] = "XADD";
+	av[ac++] = SYNC_EVENTS_KEY;
+	av[ac++] = "MAXLEN";
+	av[ac++] = "~";
+	av[ac++] = "1000000";
+	av[ac++] = "*";
+	av[ac++] = "dataplane";
+	av[ac++] = s->name;
+	for (unsigned i = 0; i < n; i++) {
+		av[ac++] = fields[i];
+		av[ac++] = values[i];
+	}
+	return queue(s, Q_EVENT, ac, av);
+}
+
+static void utc_now(char *buf, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+int sync_heartbeat(struct sync *s, const char *const *fields, const char *const *values,
+		   unsigned n, unsigned ttl_s)
+{
+	char key[sizeof(SYNC_DATAPLANE_PREFIX) + SYNC_NAME_MAX], at[40], ttl[16];
+	const char *av[4 + 2 * EVENT_MAX_FIELDS];
+	const char *ex[] = { "EXPIRE", key, ttl };
+	const char *add[] = { "SADD", SYNC_DATAPLANES_KEY, s->name };
+	int ac = 0, rc;
+
+	if (s->c == NULL)
+		return -ENOTCONN;
+	if (n > EVENT_MAX_FIELDS)
+		return -EINVAL;
+	snprintf(key, sizeof(key), "%s%s", SYNC_DATAPLANE_PREFIX, s->name);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_s ? ttl_s : 1);
+	utc_now(at, sizeof(at));
+	av[ac++] = "HSET";
+	av[ac++] = key;
+	av[ac++] = "at";
+	av[ac++] = at;
+	for (unsigned i = 0; i < n; i++) {
+		av[ac++] = fields[i];
+		av[ac++] = values[i];
+	}
+	rc = queue(s, Q_OTHER, ac, av);
+	if (rc == 0)
+		rc = queue(s, Q_OTHER, 3, ex);
+	if (rc == 0)
+		rc = queue(s, Q_OTHER, 3, add);
+	if (rc == 0)
+		s->st.heartbeats++;
+	return rc;
+}
+
+int sync_flush(struct sync *s)
+{
+	size_t i;
+
+	if (s->c == NULL)
+		return s->n_queued ? -ENOTCONN : 0;
+	for (i = 0; i < s->n_queued; i++) {
+		void *rv = NULL;
+		redisReply *r;
+
+		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
+			/* the unread ones are lost with the connection */
+			memmove(s->queued, s->queued + i, s->n_queued - i);
+			s->n_queued -= i;
+			return fail(s, -EIO, "sending events: %s",
+				    s->c->errstr[0] ? s->c->errstr : "connection lost");
+		}
+		r = rv;
+		if (s->queued[i] == Q_EVENT) {
+			if (r->type == REDIS_REPLY_ERROR) {
+				s->st.events_failed++;
+				warn(s, "XADD %s refused: %s", SYNC_EVENTS_KEY, r->str);
+			} else {
+				s->st.events++;
+			}
+		} else if (r->type == REDIS_REPLY_ERROR) {
+			warn(s, "heartbeat refused: %s", r->str);
+		}
+		freeReplyObject(r);
+	}
+	s->n_queued = 0;
+	return 0;
+}

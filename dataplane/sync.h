@@ -1,0 +1,130 @@
+/* The dataplanes' side of Redis (docs/redis-schema.md): the entry set and
+ * its change stream in, blocked-call events and heartbeats out.
+ *
+ * A session remembers the last id of teishi:changes, loads teishi:entries
+ * (SSCAN, so that Redis is never blocked for the whole set), then follows
+ * the stream from that id with XREAD BLOCK.  Entries added or removed
+ * during the load are in the stream after that id, and replaying a record
+ * is harmless (an add of a present entry, a del of an absent one), so the
+ * caller's list converges on the set.  After a lost connection it resumes
+ * from the last record it applied when the stream still holds that
+ * record; otherwise (another Redis, a restored backup, a stream that was
+ * empty at the load) it loads the whole set again.
+ *
+ * The caller holds the list (teishi-dp: the ntrie, as its one writer;
+ * teishi-xdp: the BPF map) and is handed changes through sync_ops.
+ * Plain C and hiredis, no DPDK.  A session belongs to one thread.
+ */
+#ifndef TEISHI_SYNC_H
+#define TEISHI_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntrie.h"
+
+#define SYNC_ENTRIES_KEY "teishi:entries"
+#define SYNC_CHANGES_KEY "teishi:changes"
+#define SYNC_EVENTS_KEY "teishi:events"
+#define SYNC_DATAPLANES_KEY "teishi:dataplanes"
+#define SYNC_DATAPLANE_PREFIX "teishi:dataplane:"
+/* Events kept in teishi:events (XADD MAXLEN ~). */
+#define SYNC_EVENTS_MAXLEN 1000000
+#define SYNC_ID_MAX 48
+#define SYNC_NAME_MAX 64
+
+struct sync_config {
+	const char *host;     /* address, or a unix socket path (starts with '/') */
+	int port;             /* TCP port; ignored for a unix socket */
+	const char *user;     /* ACL user, or NULL (AUTH with the password alone) */
+	const char *password; /* NULL: no AUTH */
+	const char *name;     /* this dataplane in events and heartbeats
+			       * ([A-Za-z0-9._@:-], at most SYNC_NAME_MAX - 1) */
+	unsigned timeout_ms;  /* connect and reply timeout; 0: 2000 */
+	unsigned block_ms;    /* longest wait for a change in sync_step; 0: 100 */
+};
+
+/* One change, in stream order. */
+struct sync_change {
+	struct ntrie_entry e; /* value NTRIE_VALUE(1, 0) */
+	uint8_t add;          /* 1 add, 0 del */
+};
+
+struct sync_ops {
+	/* The whole list, replacing what the caller holds: e[0..n) in no
+	 * particular order, possibly with duplicates.  0, or a negative errno
+	 * (the session retries the load at the next step). */
+	int (*load)(void *ctx, const struct ntrie_entry *e, size_t n);
+	/* Changes c[0..n) in stream order, one XREAD's worth (a bulk order
+	 * may bring a million).  An add of a present entry and a del of an
+	 * absent one are no-ops.  0, or a negative errno: the session drops
+	 * the connection and loads the whole set again. */
+	int (*apply)(void *ctx, const struct sync_change *c, size_t n);
+	/* A problem the session met and went past (a bad entry or record),
+	 * one line, for the log; NULL: not reported beyond the counters. */
+	void (*warn)(void *ctx, const char *msg);
+};
+
+enum sync_state {
+	SYNC_DOWN = 0,  /* not connected, or the last step failed */
+	SYNC_FOLLOWING, /* loaded, following the stream */
+};
+
+struct sync_stats {
+	uint8_t state;            /* enum sync_state */
+	char last_id[SYNC_ID_MAX];/* the last stream record applied ("0-0": none) */
+	uint64_t loads;           /* whole-set loads */
+	uint64_t loaded_entries;  /* entries of the last load */
+	uint64_t records;         /* stream records applied */
+	uint64_t adds, dels;      /* entries in them */
+	uint64_t bad_entries;     /* entries that are not canonical digits[*] (skipped) */
+	uint64_t bad_records;     /* records without a valid op (skipped) */
+	uint64_t connects;        /* successful connections */
+	uint64_t failures;        /* failed steps (connection, load, apply) */
+	uint64_t events;          /* events written to teishi:events */
+	uint64_t events_failed;   /* events Redis refused or that were lost with the connection */
+	uint64_t heartbeats;
+};
+
+struct sync;
+
+/* A session; nothing is connected until the first sync_step().  The
+ * configuration's strings are copied.  NULL with errno EINVAL (a bad name,
+ * a missing host or ops) or ENOMEM. */
+struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *ops, void *ctx);
+/* NULL-safe. */
+void sync_free(struct sync *s);
+
+/* One step: connect and load (or resume) when needed, then wait up to
+ * block_ms for changes and hand them to ops->apply.  Returns the number of
+ * changes applied (0 when none came), or a negative errno with
+ * sync_error() saying what failed; the connection is then dropped and the
+ * next step starts again (the caller waits before it: a step that fails
+ * does not sleep). */
+int sync_step(struct sync *s);
+
+/* Queue one event for teishi:events (XADD with MAXLEN ~
+ * SYNC_EVENTS_MAXLEN): n field/value pairs, plus "dataplane" = the name.
+ * Sent by sync_flush().  -ENOTCONN when the session is down (the event is
+ * counted in events_failed), else 0. */
+int sync_event(struct sync *s, const char *const *fields, const char *const *values, unsigned n);
+/* Write this dataplane's heartbeat: HSET teishi:dataplane:NAME with the n
+ * field/value pairs and "at" (UTC now), EXPIRE ttl_s, and SADD the name to
+ * teishi:dataplanes; queued like events. */
+int sync_heartbeat(struct sync *s, const char *const *fields, const char *const *values,
+		   unsigned n, unsigned ttl_s);
+/* Send what sync_event() and sync_heartbeat() queued and read the replies.
+ * Returns 0, or a negative errno (the connection is dropped; the queued
+ * events are counted in events_failed). */
+int sync_flush(struct sync *s);
+
+/* Why the last failing call failed, one line. */
+const char *sync_error(const struct sync *s);
+void sync_get_stats(const struct sync *s, struct sync_stats *st);
+
+/* A canonical entry as teishid stores it: 1 to 15 digits, or 1 to 15
+ * digits and '*' for a block.  Fills e (value NTRIE_VALUE(1, 0)) and
+ * returns 0, or -EINVAL. */
+int sync_parse_entry(const char *s, size_t len, struct ntrie_entry *e);
+
+#endif

@@ -1,0 +1,434 @@
+/* sync: the entry set and the change stream of a real redis-server into
+ * a real ntrie, events and heartbeats out, and what a lost connection, a
+ * replaced Redis, bad data and refused AUTH do. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ntrie.h"
+#include "redis_fixture.h"
+#include "sync.h"
+
+static struct redis_fixture rf;
+
+/* What the session's callbacks did: a trie like teishi-dp's, and what
+ * they were told. */
+struct holder {
+	struct ntrie *t;
+	unsigned loads, applies;
+	size_t last_load_n;
+	int fail_next_apply;
+	char warnings[8][512];
+	unsigned n_warn;
+};
+
+static int h_load(void *ctx, const struct ntrie_entry *e, size_t n)
+{
+	struct holder *h = ctx;
+
+	h->loads++;
+	h->last_load_n = n;
+	return ntrie_build(h->t, e, n);
+}
+
+static int h_apply(void *ctx, const struct sync_change *c, size_t n)
+{
+	struct holder *h = ctx;
+
+	h->applies++;
+	if (h->fail_next_apply) {
+		h->fail_next_apply = 0;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = c[i].add ? ntrie_insert(h->t, c[i].e.key, c[i].e.kind, c[i].e.value)
+				  : ntrie_delete(h->t, c[i].e.key, c[i].e.kind);
+
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+static void h_warn(void *ctx, const char *msg)
+{
+	struct holder *h = ctx;
+
+	if (h->n_warn < 8)
+		snprintf(h->warnings[h->n_warn++], sizeof(h->warnings[0]), "%s", msg);
+}
+
+static const struct sync_ops ops = { h_load, h_apply, h_warn };
+
+/* A Redis command; its text reply (see redis_fixture_cmd). */
+static const char *R(const char *first, ...)
+{
+	static char out[4096];
+	const char *av[32];
+	int ac = 0;
+	va_list ap;
+
+	av[ac++] = first;
+	va_start(ap, first);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && ac < 32;)
+		av[ac++] = a;
+	va_end(ap);
+	assert_int_equal(redis_fixture_cmd(&rf, out, sizeof(out), ac, av), 0);
+	return out;
+}
+
+/* What teishid writes for a change (docs/redis-schema.md): the set and a
+ * stream record.  The record's id is returned. */
+static const char *change(const char *op, const char *entries)
+{
+	static char id[64];
+	char buf[4096], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", entries);
+	for (char *e = strtok_r(buf, " ", &save); e; e = strtok_r(NULL, " ", &save))
+		R(op[0] == 'a' ? "SADD" : "SREM", "teishi:entries", e, NULL);
+	snprintf(id, sizeof(id), "%s",
+		 R("XADD", "teishi:changes", "*", "op", op, "order", "T-1", "entries", entries, NULL));
+	return id;
+}
+
+static int matches(struct holder *h, const char *digits)
+{
+	struct ntrie_match m;
+
+	return ntrie_lookup(h->t, ntrie_key(digits, strlen(digits)), &m);
+}
+
+static struct sync *session(struct holder *h, const char *password)
+{
+	struct sync_config c = {
+		.host = rf.host, .port = rf.port, .password = password, .name = "dp-test@lab",
+		.timeout_ms = 2000, .block_ms = 50,
+	};
+
+	memset(h, 0, sizeof(*h));
+	h->t = ntrie_create(NULL);
+	assert_non_null(h->t);
+	struct sync *s = sync_create(&c, &ops, h);
+	assert_non_null(s);
+	return s;
+}
+
+static void done(struct sync *s, struct holder *h)
+{
+	sync_free(s);
+	ntrie_free(h->t);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	struct redis_fixture_opts o = { .aof = 1, .appendfsync = "always", .password = "pw-sync" };
+
+	return redis_fixture_start(&o, &rf);
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	redis_fixture_stop(&rf);
+	return 0;
+}
+
+static int fresh(void **st)
+{
+	(void)st;
+	R("FLUSHALL", NULL);
+	return 0;
+}
+
+static void test_sync_parse_entry(void **st)
+{
+	(void)st;
+	struct ntrie_entry e;
+
+	assert_int_equal(sync_parse_entry("81312345678", 11, &e), 0);
+	assert_int_equal(e.kind, NTRIE_EXACT);
+	assert_true(e.key == ntrie_key("81312345678", 11));
+	assert_int_equal(sync_parse_entry("8166123*", 8, &e), 0);
+	assert_int_equal(e.kind, NTRIE_PREFIX);
+	assert_true(e.key == ntrie_key("8166123", 7));
+	assert_int_equal(sync_parse_entry("123456789012345", 15, &e), 0);
+	assert_int_equal(sync_parse_entry("1234567890123456", 16, &e), -EINVAL);
+	assert_int_equal(sync_parse_entry("*", 1, &e), -EINVAL);
+	assert_int_equal(sync_parse_entry("", 0, &e), -EINVAL);
+	assert_int_equal(sync_parse_entry("+81312345678", 12, &e), -EINVAL);
+	assert_int_equal(sync_parse_entry("8131*2", 6, &e), -EINVAL);
+	assert_int_equal(sync_parse_entry("81**", 4, &e), -EINVAL);
+}
+
+static void test_sync_config_is_checked(void **st)
+{
+	(void)st;
+	struct sync_config c = { .host = "127.0.0.1", .port = 6379, .name = "bad name" };
+
+	assert_null(sync_create(&c, &ops, NULL));
+	assert_int_equal(errno, EINVAL);
+	c.name = "ok";
+	c.port = 0;
+	assert_null(sync_create(&c, &ops, NULL));
+	c.port = 1;
+	assert_null(sync_create(&c, NULL, NULL));
+	c.host = "/run/redis.sock";
+	c.port = 0;
+	struct sync *s = sync_create(&c, &ops, NULL);
+	assert_non_null(s);
+	sync_free(s);
+}
+
+/* The set as it was, then every change in the stream after the load. */
+static void test_sync_loads_then_follows(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+	const char *id = change("add", "81312345678 8166123*");
+	char last[64];
+
+	snprintf(last, sizeof(last), "%s", id);
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.loads, 1);
+	assert_int_equal(h.last_load_n, 2);
+	assert_true(matches(&h, "81312345678"));
+	assert_true(matches(&h, "81661230000"));
+	assert_false(matches(&h, "81312345679"));
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.state, SYNC_FOLLOWING);
+	assert_string_equal(ss.last_id, last);
+
+	change("add", "815012345678");
+	assert_int_equal(sync_step(s), 1);
+	assert_true(matches(&h, "815012345678"));
+	change("del", "81312345678");
+	assert_int_equal(sync_step(s), 1);
+	assert_false(matches(&h, "81312345678"));
+	assert_int_equal(sync_step(s), 0); /* nothing new: back within block_ms */
+
+	/* A record seen twice changes nothing: an add of a present entry. */
+	R("XADD", "teishi:changes", "*", "op", "add", "order", "T-2", "entries",
+	  "815012345678 8166123*", NULL);
+	assert_int_equal(sync_step(s), 2);
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.records, 3); /* after the load */
+	assert_int_equal(ss.adds, 3);
+	assert_int_equal(ss.dels, 1);
+	assert_int_equal(ss.loads, 1);
+	assert_int_equal(h.loads, 1);
+	done(s, &h);
+}
+
+/* A bulk order's records come in one XREAD of up to 1000 records. */
+static void test_sync_applies_many_records_in_one_batch(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync *s = session(&h, "pw-sync");
+	char e[32];
+
+	assert_int_equal(sync_step(s), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(e, sizeof(e), "8131%07d", i);
+		change("add", e);
+	}
+	assert_int_equal(sync_step(s), 300);
+	assert_int_equal(h.applies, 1);
+	assert_true(matches(&h, "81310000299"));
+	done(s, &h);
+}
+
+static void test_sync_skips_bad_entries_and_records_with_a_warning(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+
+	R("SADD", "teishi:entries", "81312345678", "not-a-number", NULL);
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.last_load_n, 1);
+	assert_int_equal(h.n_warn, 1);
+	assert_non_null(strstr(h.warnings[0], "\"not-a-number\""));
+	R("XADD", "teishi:changes", "*", "op", "add", "order", "T-3", "entries",
+	  "8131 abc 1234567890123456 81*", NULL);
+	R("XADD", "teishi:changes", "*", "op", "frob", "order", "T-4", "entries", "8131", NULL);
+	assert_int_equal(sync_step(s), 2);
+	assert_true(matches(&h, "8131"));
+	assert_true(matches(&h, "81999999999"));
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.bad_entries, 3);
+	assert_int_equal(ss.bad_records, 1);
+	assert_int_equal(ss.records, 2); /* the bad record is passed, not re-read */
+	assert_int_equal(h.n_warn, 4);
+	assert_non_null(strstr(h.warnings[1], "\"abc\""));
+	assert_non_null(strstr(h.warnings[2], "\"1234567890123456\""));
+	assert_non_null(strstr(h.warnings[3], "no op add/del"));
+	done(s, &h);
+}
+
+/* Redis killed and restarted from its AOF: the step that finds the
+ * connection gone fails and says so; the next one resumes from the last
+ * record applied, without a load, and changes made while it was away
+ * arrive. */
+static void test_sync_resumes_after_redis_restart(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+
+	change("add", "81312345678");
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(redis_fixture_kill(&rf, 1), 0);
+	int rc = sync_step(s);
+	assert_true(rc < 0);
+	assert_non_null(strstr(sync_error(s), "Redis 127.0.0.1:"));
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.state, SYNC_DOWN);
+	assert_int_equal(ss.failures, 1);
+	assert_int_equal(redis_fixture_restart(&rf), 0);
+	change("add", "81501111222");
+	assert_int_equal(sync_step(s), 1);
+	assert_true(matches(&h, "81501111222"));
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.loads, 1);
+	assert_int_equal(ss.connects, 2);
+	done(s, &h);
+}
+
+/* Another Redis behind the address (a restored backup, a new server): the
+ * last record applied is not in its stream, so the whole set is loaded
+ * and what the old one held is gone. */
+static void test_sync_reloads_when_the_stream_lost_its_place(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+
+	change("add", "81312345678");
+	change("add", "81312345679");
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_step(s), 0);
+	R("FLUSHALL", NULL);
+	change("add", "81600000000");
+	R("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes", NULL);
+	assert_true(sync_step(s) < 0);
+	assert_int_equal(sync_step(s), 0);
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.loads, 2);
+	assert_int_equal(h.last_load_n, 1);
+	assert_false(matches(&h, "81312345678"));
+	assert_true(matches(&h, "81600000000"));
+	done(s, &h);
+}
+
+/* A batch the caller could not apply leaves it with part of it: the
+ * session starts again from a load. */
+static void test_sync_reloads_after_a_failed_apply(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_step(s), 0);
+	change("add", "81312345678");
+	h.fail_next_apply = 1;
+	assert_int_equal(sync_step(s), -ENOMEM);
+	assert_non_null(strstr(sync_error(s), "applying 1 changes"));
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.loads, 2);
+	assert_true(matches(&h, "81312345678"));
+	done(s, &h);
+}
+
+static void test_sync_refused_auth_and_foreign_schema(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync *s = session(&h, "wrong");
+
+	assert_int_equal(sync_step(s), -EACCES);
+	assert_non_null(strstr(sync_error(s), "AUTH refused"));
+	assert_int_equal(h.loads, 0);
+	done(s, &h);
+
+	R("HSET", "teishi:meta", "schema", "2", NULL);
+	s = session(&h, "pw-sync");
+	assert_int_equal(sync_step(s), -EPROTO);
+	assert_non_null(strstr(sync_error(s), "schema is 2"));
+	assert_int_equal(h.loads, 0);
+	done(s, &h);
+}
+
+static void test_sync_events_and_heartbeat(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+	struct sync *s = session(&h, "pw-sync");
+	const char *f[] = { "side", "number" }, *v1[] = { "calling", "+81312345678" },
+		   *v2[] = { "called", "+81501111222" };
+	const char *hf[] = { "entries", "version" }, *hv[] = { "2", "7" };
+
+	/* down: counted, not queued */
+	assert_int_equal(sync_event(s, f, v1, 2), -ENOTCONN);
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(sync_event(s, f, v1, 2), 0);
+	assert_int_equal(sync_event(s, f, v2, 2), 0);
+	assert_int_equal(sync_heartbeat(s, hf, hv, 2, 10), 0);
+	assert_int_equal(sync_flush(s), 0);
+	assert_string_equal(R("XLEN", "teishi:events", NULL), "2");
+	const char *x = R("XRANGE", "teishi:events", "-", "+", NULL);
+	assert_non_null(strstr(x, "dataplane\ndp-test@lab\nside\ncalling\nnumber\n+81312345678"));
+	assert_non_null(strstr(x, "side\ncalled\nnumber\n+81501111222"));
+	assert_string_equal(R("HGET", "teishi:dataplane:dp-test@lab", "version", NULL), "7");
+	assert_non_null(strstr(R("HGET", "teishi:dataplane:dp-test@lab", "at", NULL), "Z"));
+	int ttl = atoi(R("TTL", "teishi:dataplane:dp-test@lab", NULL));
+	assert_true(ttl > 0 && ttl <= 10);
+	assert_string_equal(R("SISMEMBER", "teishi:dataplanes", "dp-test@lab", NULL), "1");
+	/* queued events go out before the next XREAD, whose reply they must
+	 * not take */
+	assert_int_equal(sync_event(s, f, v1, 2), 0);
+	change("add", "81312345678");
+	assert_int_equal(sync_step(s), 1);
+	assert_string_equal(R("XLEN", "teishi:events", NULL), "3");
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.events, 3);
+	assert_int_equal(ss.events_failed, 1);
+	assert_int_equal(ss.heartbeats, 1);
+	done(s, &h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sync_parse_entry),
+		cmocka_unit_test(test_sync_config_is_checked),
+		cmocka_unit_test_setup(test_sync_loads_then_follows, fresh),
+		cmocka_unit_test_setup(test_sync_applies_many_records_in_one_batch, fresh),
+		cmocka_unit_test_setup(test_sync_skips_bad_entries_and_records_with_a_warning, fresh),
+		cmocka_unit_test_setup(test_sync_resumes_after_redis_restart, fresh),
+		cmocka_unit_test_setup(test_sync_reloads_when_the_stream_lost_its_place, fresh),
+		cmocka_unit_test_setup(test_sync_reloads_after_a_failed_apply, fresh),
+		cmocka_unit_test_setup(test_sync_refused_auth_and_foreign_schema, fresh),
+		cmocka_unit_test_setup(test_sync_events_and_heartbeat, fresh),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
