@@ -11,6 +11,10 @@ enum key {
 	K_WORKERS,
 	K_SIP_PORT,
 	K_LIST,
+	K_REDIS,
+	K_REDIS_USER,
+	K_REDIS_PASSWORD_FILE,
+	K_NAME,
 	K_HEADERS,
 	K_CALLING_ACTION,
 	K_CALLED_ACTION,
@@ -53,6 +57,18 @@ static const struct key_def keys[K__COUNT] = {
 			 "UDP/TCP ports carrying SIP (source or destination), at most 8" },
 	[K_LIST] = { "list", "FILE", "none (nothing is blocked)",
 		     "static suspension list: one number, prefix* or a..b range per line" },
+	[K_REDIS] = { "redis", "HOST:PORT|/SOCKET", "none (static mode: --list)",
+		      "follow the suspension list in Redis (teishi:entries and the change stream "
+		      "teishi:changes), write blocked calls to teishi:events and a heartbeat; "
+		      "not with --list" },
+	[K_REDIS_USER] = { "redis-user", "USER", "none (AUTH with the password alone)",
+			   "Redis ACL user" },
+	[K_REDIS_PASSWORD_FILE] = { "redis-password-file", "FILE", "none (no AUTH)",
+				    "file whose first line is the Redis password (never on the "
+				    "command line, where ps shows it)" },
+	[K_NAME] = { "name", "NAME", "teishi-dp@HOSTNAME",
+		     "this dataplane's name in teishi:events and its heartbeat "
+		     "(letters, digits and . _ @ : -)" },
 	[K_HEADERS] = { "headers", "all|LIST", "all",
 			"headers whose numbers are checked: ruri,to,from,pai,ppi,rpid,diversion,history-info" },
 	[K_CALLING_ACTION] = { "calling-action", "reject|drop", "reject",
@@ -242,6 +258,38 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 			goto bad;
 		strcpy(c->list_path, val);
 		return 0;
+	case K_REDIS: {
+		const char *colon = strrchr(val, ':');
+		uint32_t port;
+
+		if (strlen(val) >= sizeof(c->redis))
+			goto bad;
+		if (val[0] != '/' && (colon == NULL || colon == val || parse_u32(colon + 1, 1, 65535, &port) < 0))
+			return fail(err, errlen, -EINVAL,
+				    "--%s %s: HOST:PORT or the path of a unix socket is needed", name, val);
+		strcpy(c->redis, val);
+		return 0;
+	}
+	case K_REDIS_USER:
+		if (strlen(val) >= sizeof(c->redis_user) || val[0] == '\0')
+			goto bad;
+		strcpy(c->redis_user, val);
+		return 0;
+	case K_REDIS_PASSWORD_FILE:
+		if (strlen(val) >= sizeof(c->redis_password_file) || val[0] == '\0')
+			goto bad;
+		strcpy(c->redis_password_file, val);
+		return 0;
+	case K_NAME: {
+		size_t len = strlen(val);
+
+		if (len == 0 || len >= sizeof(c->name) || strspn(val, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") != len)
+			return fail(err, errlen, -EINVAL,
+				    "--%s %s: 1 to 63 letters, digits and . _ @ : - are needed", name, val);
+		strcpy(c->name, val);
+		return 0;
+	}
 	case K_HEADERS: {
 		char e[128];
 
@@ -466,6 +514,15 @@ int dp_config_parse_args(struct dp_app_config *c, int argc, char **argv, char *e
 		snprintf(err, errlen, "%s: unexpected argument (try --help)", argv[optind]);
 		return -EINVAL;
 	}
+	if (c->list_path[0] && c->redis[0]) {
+		snprintf(err, errlen, "--list and --redis cannot be used together: the list comes "
+			 "from one or the other");
+		return -EINVAL;
+	}
+	if (!c->redis[0] && (c->redis_user[0] || c->redis_password_file[0])) {
+		snprintf(err, errlen, "--redis-user and --redis-password-file need --redis");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -529,6 +586,18 @@ void dp_config_foreach(const struct dp_app_config *c,
 			break;
 		case K_LIST:
 			snprintf(buf, sizeof(buf), "%s", c->list_path);
+			break;
+		case K_REDIS:
+			snprintf(buf, sizeof(buf), "%s", c->redis);
+			break;
+		case K_REDIS_USER:
+			snprintf(buf, sizeof(buf), "%s", c->redis_user);
+			break;
+		case K_REDIS_PASSWORD_FILE:
+			snprintf(buf, sizeof(buf), "%s", c->redis_password_file);
+			break;
+		case K_NAME:
+			snprintf(buf, sizeof(buf), "%s", c->name);
 			break;
 		case K_HEADERS:
 			o = 0;

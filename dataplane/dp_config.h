@@ -35,6 +35,10 @@ struct dp_app_config {
 	uint8_t n_workers;                   /* 0: every EAL worker lcore */
 	struct dp_pipeline_config pipe;      /* SIP ports, headers, fragments, fail mode */
 	char list_path[PATH_MAX];            /* --list; empty: nothing is blocked */
+	char redis[PATH_MAX];                /* --redis HOST:PORT or /socket; empty: static mode */
+	char redis_user[128];
+	char redis_password_file[PATH_MAX];
+	char name[64];                       /* empty: teishi-dp@HOSTNAME */
 	uint8_t action[2];                   /* enum dp_side_action by enum verdict_side */
 	uint16_t code[2];                    /* reject code by enum verdict_side */
 	char reason_text[DP_REASON_TEXT_MAX];

@@ -142,6 +142,8 @@ struct ntrie_stats {
 	uint64_t delta_entries; /* updates not yet folded into the base */
 	uint64_t version;       /* bumped by every committed change */
 };
+/* Writer, or with no concurrent writer: it reads memory a writer may
+ * retire. */
 void ntrie_stats(const struct ntrie *t, struct ntrie_stats *s);
 
 #endif

@@ -9,12 +9,17 @@
  *
  * The main lcore does everything that may wait: it drains the blocked-call
  * event ring into --events, reclaims retired trie memory, prints and dumps
- * the stats, and handles the signals.  Telemetry callbacks run on DPDK's
- * telemetry thread and only read.
+ * the stats, and handles the signals.  With --redis a sync thread (a DPDK
+ * control thread) is the trie's one writer: it follows the list in Redis
+ * (sync.h) and drains the event ring into teishi:events (and --events)
+ * instead of the main lcore.  Telemetry callbacks run on DPDK's telemetry
+ * thread and only read; what they show of the list while the sync thread
+ * writes is its snapshot, published after each change.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,6 +52,7 @@
 #include "listfile.h"
 #include "ntrie.h"
 #include "sipreply.h"
+#include "sync.h"
 #include "verdict.h"
 
 #define MAX_PORTS (2 * DP_MAX_PAIRS)
@@ -60,6 +66,10 @@
 /* How often a worker re-reads CLOCK_REALTIME for event times; between
  * reads they come from the TSC. */
 #define CLOCK_ANCHOR_US 1000000
+/* The heartbeat in Redis (--redis): written this often, gone this long
+ * after the last one. */
+#define HEARTBEAT_EVERY_NS 1000000000ull
+#define HEARTBEAT_TTL_S 10
 
 /* A blocked call, as the workers put it on the event ring. */
 struct dp_event {
@@ -139,7 +149,15 @@ static struct {
 	FILE *events_f;
 	struct sipreply_status status[2];
 	uint64_t started_ns;
-} app;
+	/* --redis: the session, its thread, and what it last published */
+	struct sync *sync;
+	pthread_t sync_thread;
+	bool sync_running;
+	pthread_mutex_t snap_lock;
+	struct ntrie_stats list_snap;
+	struct sync_stats sync_snap;
+	char name[64];
+} app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static volatile sig_atomic_t quit;
 static volatile sig_atomic_t dump_req;
@@ -181,6 +199,38 @@ static void trie_retire(void *ctx, void *ptr)
 			rte_rcu_qsbr_synchronize(app.rcu, RTE_QSBR_THRID_INVALID);
 		free(ptr);
 	}
+}
+
+/* The list's figures (and the session's, ss may be NULL) for readers
+ * other than the writer: with --redis the snapshot the sync thread
+ * published, since ntrie_stats() may not run beside the writer. */
+static void list_stats(struct ntrie_stats *ts, struct sync_stats *ss)
+{
+	if (app.sync == NULL) {
+		ntrie_stats(app.trie, ts);
+		if (ss)
+			memset(ss, 0, sizeof(*ss));
+		return;
+	}
+	pthread_mutex_lock(&app.snap_lock);
+	*ts = app.list_snap;
+	if (ss)
+		*ss = app.sync_snap;
+	pthread_mutex_unlock(&app.snap_lock);
+}
+
+/* Writer side: publish the figures list_stats() hands out. */
+static void publish_list_stats(void)
+{
+	struct ntrie_stats ts;
+	struct sync_stats ss;
+
+	ntrie_stats(app.trie, &ts);
+	sync_get_stats(app.sync, &ss);
+	pthread_mutex_lock(&app.snap_lock);
+	app.list_snap = ts;
+	app.sync_snap = ss;
+	pthread_mutex_unlock(&app.snap_lock);
 }
 
 /* Wall-clock time of TSC reading tsc, without a system call per event. */
@@ -449,7 +499,7 @@ static void write_stats_json(FILE *f)
 
 	sum_totals(&t);
 	headline(&t, &h);
-	ntrie_stats(app.trie, &ts);
+	list_stats(&ts, NULL);
 	o = json_pack("{sIsIsIsIsIsIsIsIsI}", "frames", (json_int_t)h.frames,
 		      "sip_requests", (json_int_t)h.sip_requests, "invites", (json_int_t)h.invites,
 		      "initial_invites", (json_int_t)h.initial_invites, "blocked",
@@ -470,6 +520,22 @@ static void write_stats_json(FILE *f)
 	json_object_set_new(o, "app", counter_object(app_counter_name_of, t.a, A__COUNT));
 	json_object_set_new(o, "list", json_pack("{sIsI}", "entries", (json_int_t)ts.entries,
 						 "version", (json_int_t)ts.version));
+	if (app.sync) {
+		struct sync_stats ss;
+
+		list_stats(&ts, &ss);
+		json_object_set_new(
+			o, "sync",
+			json_pack("{sssssIsIsIsIsIsIsIsIsI}", "state",
+				  ss.state == SYNC_FOLLOWING ? "following" : "down", "stream_id",
+				  ss.last_id, "loads", (json_int_t)ss.loads, "records",
+				  (json_int_t)ss.records, "adds", (json_int_t)ss.adds, "dels",
+				  (json_int_t)ss.dels, "bad_entries",
+				  (json_int_t)(ss.bad_entries + ss.bad_records), "failures",
+				  (json_int_t)ss.failures, "events", (json_int_t)ss.events,
+				  "events_failed", (json_int_t)ss.events_failed, "heartbeats",
+				  (json_int_t)ss.heartbeats));
+	}
 	json_object_set_new(o, "workers", json_integer(app.n_workers));
 	/* Per worker, to show how RSS spread the traffic over the queues. */
 	workers = json_array();
@@ -527,40 +593,94 @@ static const char *hdr_key(enum sip_hdr h, char dash, char *buf, size_t n)
 	return buf;
 }
 
-static void write_event(FILE *f, const struct dp_event *ev)
+/* An event's fields as text, for the JSON line and the stream record. */
+struct event_text {
+	char when[40], side[16], header[32], number[NUM_MAX_DIGITS + 2], entry[NUM_MAX_DIGITS + 3];
+	char action[16], code[8], port[8], src[INET6_ADDRSTRLEN], sport[8], dst[INET6_ADDRSTRLEN];
+	char dport[8];
+};
+
+static void event_text(const struct dp_event *ev, struct event_text *t)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], entry[NUM_MAX_DIGITS + 3], hname[32];
-	char number[NUM_MAX_DIGITS + 2];
-	json_t *o;
 	int af = ev->ip_version == 6 ? AF_INET6 : AF_INET;
 	time_t secs = (time_t)(ev->time_ns / 1000000000ull);
 	struct tm tm;
-	char when[40];
+	size_t n;
 
-	inet_ntop(af, ev->src, src, sizeof(src));
-	inet_ntop(af, ev->dst, dst, sizeof(dst));
+	inet_ntop(af, ev->src, t->src, sizeof(t->src));
+	inet_ntop(af, ev->dst, t->dst, sizeof(t->dst));
 	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(entry, sizeof(entry), "+%.*s%s", ev->entry_len, ev->number,
-		 ev->entry_kind == NTRIE_PREFIX ? "*" : "");
-	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%06uZ",
+	n = strftime(t->when, sizeof(t->when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t->when + n, sizeof(t->when) - n, ".%06uZ",
 		 (unsigned)(ev->time_ns % 1000000000ull / 1000));
-	snprintf(number, sizeof(number), "+%.*s", ev->num_len, ev->number);
-	o = json_pack("{sssssssssssIsssIsIso}", "time", when, "side", verdict_side_name(ev->side),
-		      "header", hdr_key(ev->hdr, '-', hname, sizeof(hname)), "number", number,
-		      "entry", entry, "entry_line", (json_int_t)ev->entry_id, "action",
-		      dp_side_action_name(ev->action), "code", (json_int_t)ev->code, "port",
+	snprintf(t->side, sizeof(t->side), "%s", verdict_side_name(ev->side));
+	hdr_key(ev->hdr, '-', t->header, sizeof(t->header));
+	snprintf(t->entry, sizeof(t->entry), "+%.*s%s", ev->entry_len, ev->number,
+		 ev->entry_kind == NTRIE_PREFIX ? "*" : "");
+	snprintf(t->number, sizeof(t->number), "+%.*s", ev->num_len, ev->number);
+	snprintf(t->action, sizeof(t->action), "%s", dp_side_action_name(ev->action));
+	snprintf(t->code, sizeof(t->code), "%u", ev->code);
+	snprintf(t->port, sizeof(t->port), "%u", ev->port);
+	snprintf(t->sport, sizeof(t->sport), "%u", ev->sport);
+	snprintf(t->dport, sizeof(t->dport), "%u", ev->dport);
+}
+
+static void write_event(FILE *f, const struct dp_event *ev)
+{
+	struct event_text t;
+	json_t *o;
+
+	event_text(ev, &t);
+	o = json_pack("{sssssssssssIsssIsIso}", "time", t.when, "side", t.side, "header", t.header,
+		      "number", t.number, "entry", t.entry, "entry_line", (json_int_t)ev->entry_id,
+		      "action", t.action, "code", (json_int_t)ev->code, "port",
 		      (json_int_t)ev->port, "call_id", json_bytes(ev->call_id, ev->call_id_len));
 	if (!o)
 		return;
 	json_object_set_new(o, "proto", json_string("udp"));
-	json_object_set_new(o, "src", json_string(src));
+	json_object_set_new(o, "src", json_string(t.src));
 	json_object_set_new(o, "sport", json_integer(ev->sport));
-	json_object_set_new(o, "dst", json_string(dst));
+	json_object_set_new(o, "dst", json_string(t.dst));
 	json_object_set_new(o, "dport", json_integer(ev->dport));
 	json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(o);
+}
+
+/* One event as a teishi:events record (queued; sync_flush sends it).  The
+ * Call-ID comes from the packet: bytes outside printable ASCII become '?',
+ * as a NUL would end the field. */
+static void queue_event(const struct dp_event *ev)
+{
+	struct event_text t;
+	char call_id[sizeof(ev->call_id) + 1];
+	static const char *const f[] = { "time", "side", "header", "number", "entry", "action",
+					 "code", "port", "call_id", "proto", "src", "sport", "dst",
+					 "dport" };
+	const char *v[14];
+
+	event_text(ev, &t);
+	for (unsigned i = 0; i < ev->call_id_len; i++) {
+		unsigned char c = (unsigned char)ev->call_id[i];
+
+		call_id[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	call_id[ev->call_id_len] = '\0';
+	v[0] = t.when;
+	v[1] = t.side;
+	v[2] = t.header;
+	v[3] = t.number;
+	v[4] = t.entry;
+	v[5] = t.action;
+	v[6] = t.code;
+	v[7] = t.port;
+	v[8] = call_id;
+	v[9] = "udp";
+	v[10] = t.src;
+	v[11] = t.sport;
+	v[12] = t.dst;
+	v[13] = t.dport;
+	sync_event(app.sync, f, v, 14);
 }
 
 static void drain_events(void)
@@ -569,8 +689,12 @@ static void drain_events(void)
 	unsigned n;
 
 	while ((n = rte_ring_sc_dequeue_burst_elem(app.events, ev, sizeof(ev[0]), 32, NULL)) > 0)
-		for (unsigned i = 0; i < n && app.events_f; i++)
-			write_event(app.events_f, &ev[i]);
+		for (unsigned i = 0; i < n; i++) {
+			if (app.events_f)
+				write_event(app.events_f, &ev[i]);
+			if (app.sync)
+				queue_event(&ev[i]);
+		}
 	if (app.events_f)
 		fflush(app.events_f);
 }
@@ -631,15 +755,33 @@ static int tel_list(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct ntrie_stats ts;
 
+	struct sync_stats ss;
+
 	(void)cmd;
 	(void)params;
-	ntrie_stats(app.trie, &ts);
+	list_stats(&ts, &ss);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "source", app.cfg.list_path[0] ? app.cfg.list_path : "none");
+	rte_tel_data_add_dict_string(d, "source", app.cfg.list_path[0] ? app.cfg.list_path
+						 : app.sync		? "redis"
+									: "none");
 	rte_tel_data_add_dict_u64(d, "entries", ts.entries);
 	rte_tel_data_add_dict_u64(d, "prefixes", ts.prefixes);
 	rte_tel_data_add_dict_u64(d, "version", ts.version);
 	rte_tel_data_add_dict_u64(d, "bytes", ts.bytes);
+	if (app.sync) {
+		rte_tel_data_add_dict_string(d, "redis", app.cfg.redis);
+		rte_tel_data_add_dict_string(d, "sync_state",
+					     ss.state == SYNC_FOLLOWING ? "following" : "down");
+		rte_tel_data_add_dict_string(d, "stream_id", ss.last_id);
+		rte_tel_data_add_dict_u64(d, "loads", ss.loads);
+		rte_tel_data_add_dict_u64(d, "records", ss.records);
+		rte_tel_data_add_dict_u64(d, "adds", ss.adds);
+		rte_tel_data_add_dict_u64(d, "dels", ss.dels);
+		rte_tel_data_add_dict_u64(d, "bad_entries", ss.bad_entries + ss.bad_records);
+		rte_tel_data_add_dict_u64(d, "failures", ss.failures);
+		rte_tel_data_add_dict_u64(d, "events", ss.events);
+		rte_tel_data_add_dict_u64(d, "events_failed", ss.events_failed);
+	}
 	return 0;
 }
 
@@ -722,6 +864,256 @@ static int port_init(uint16_t port, uint16_t nq)
 	return rte_eth_dev_start(port);
 }
 
+/* Batches larger than this rebuild the trie from its entries and the
+ * batch (one O(n) build) instead of going change by change (each full
+ * delta would fold the whole base). */
+#define REBUILD_ABOVE 8192
+
+static int list_load(void *ctx, const struct ntrie_entry *e, size_t n)
+{
+	(void)ctx;
+	return ntrie_build(app.trie, e, n);
+}
+
+struct walk_buf {
+	struct ntrie_entry *e;
+	size_t n, cap;
+};
+
+static int walk_collect(void *ctx, const struct ntrie_entry *e)
+{
+	struct walk_buf *b = ctx;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 4096;
+		struct ntrie_entry *ne = realloc(b->e, cap * sizeof(*ne));
+
+		if (ne == NULL)
+			return -ENOMEM;
+		b->e = ne;
+		b->cap = cap;
+	}
+	b->e[b->n++] = *e;
+	return 0;
+}
+
+/* A held entry (seq 0) or change i (seq i + 1), sorted by entry then seq:
+ * the last of each entry's run says whether it stays. */
+struct merge_item {
+	uint64_t key;
+	uint32_t seq;
+	uint8_t kind, keep;
+	uint32_t value;
+};
+
+static int merge_cmp(const void *a, const void *b)
+{
+	const struct merge_item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int list_rebuild(const struct sync_change *c, size_t n)
+{
+	struct walk_buf b = { 0 };
+	struct merge_item *m;
+	size_t nm = 0, out = 0;
+	int rc = ntrie_walk(app.trie, walk_collect, &b);
+
+	if (rc < 0) {
+		free(b.e);
+		return rc;
+	}
+	m = malloc((b.n + n) * sizeof(*m));
+	if (m == NULL) {
+		free(b.e);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		m[nm++] = (struct merge_item){ b.e[i].key, 0, b.e[i].kind, 1, b.e[i].value };
+	for (size_t i = 0; i < n; i++)
+		m[nm++] = (struct merge_item){ c[i].e.key, (uint32_t)(i + 1), c[i].e.kind, c[i].add,
+					       c[i].e.value };
+	qsort(m, nm, sizeof(*m), merge_cmp);
+	free(b.e);
+	b.e = malloc(nm * sizeof(*b.e));
+	if (b.e == NULL) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nm; i++) {
+		bool last = i + 1 == nm || m[i + 1].key != m[i].key || m[i + 1].kind != m[i].kind;
+
+		if (last && m[i].keep)
+			b.e[out++] = (struct ntrie_entry){ .key = m[i].key, .value = m[i].value,
+							  .kind = m[i].kind };
+	}
+	free(m);
+	rc = ntrie_build(app.trie, b.e, out);
+	free(b.e);
+	return rc;
+}
+
+static int list_apply(void *ctx, const struct sync_change *c, size_t n)
+{
+	(void)ctx;
+	if (n > REBUILD_ABOVE)
+		return list_rebuild(c, n);
+	for (size_t i = 0; i < n; i++) {
+		int rc = c[i].add ? ntrie_insert(app.trie, c[i].e.key, c[i].e.kind, c[i].e.value)
+				  : ntrie_delete(app.trie, c[i].e.key, c[i].e.kind);
+
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+static void list_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "teishi-dp: sync: %s\n", msg);
+}
+
+static void heartbeat(void)
+{
+	struct ntrie_stats ts;
+	struct sync_stats ss;
+	struct totals t;
+	struct headline h;
+	char entries[24], version[24], frames[24], blocked[24], pid[16], started[40];
+	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
+					 "pid", "started" };
+	const char *v[7];
+	time_t secs = (time_t)(app.started_ns / 1000000000ull);
+	struct tm tm;
+
+	ntrie_stats(app.trie, &ts);
+	sync_get_stats(app.sync, &ss);
+	sum_totals(&t);
+	headline(&t, &h);
+	snprintf(entries, sizeof(entries), "%" PRIu64, ts.entries);
+	snprintf(version, sizeof(version), "%" PRIu64, ts.version);
+	snprintf(frames, sizeof(frames), "%" PRIu64, h.frames);
+	snprintf(blocked, sizeof(blocked), "%" PRIu64, h.blocked);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	gmtime_r(&secs, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	v[0] = entries;
+	v[1] = version;
+	v[2] = ss.last_id;
+	v[3] = frames;
+	v[4] = blocked;
+	v[5] = pid;
+	v[6] = started;
+	sync_heartbeat(app.sync, f, v, 7, HEARTBEAT_TTL_S);
+}
+
+/* The sync thread: the trie's one writer while the workers run.  A failed
+ * step is said once, then retried every second until it works again;
+ * meanwhile the workers go on with the list as it was. */
+static void *sync_main(void *arg)
+{
+	uint64_t next_hb = 0;
+	bool down = false;
+
+	(void)arg;
+	while (!quit) {
+		int rc = sync_step(app.sync);
+
+		if (rc < 0) {
+			if (!down)
+				fprintf(stderr, "teishi-dp: sync: %s; blocking with the list as it was, "
+					"retrying every second\n", sync_error(app.sync));
+			down = true;
+			publish_list_stats();
+			for (int i = 0; i < 10 && !quit; i++)
+				rte_delay_us_sleep(100000);
+			continue;
+		}
+		if (down) {
+			struct sync_stats ss;
+
+			sync_get_stats(app.sync, &ss);
+			fprintf(stderr, "teishi-dp: sync: following %s again from %s\n",
+				app.cfg.redis, ss.last_id);
+		}
+		down = false;
+		drain_events();
+		if (realtime_ns() >= next_hb) {
+			heartbeat();
+			next_hb = realtime_ns() + HEARTBEAT_EVERY_NS;
+		}
+		sync_flush(app.sync);
+		publish_list_stats();
+	}
+	return NULL;
+}
+
+/* The session from --redis and friends, and the list's first load: the
+ * workers start with it. */
+static int sync_setup(void)
+{
+	char host[PATH_MAX], password[512] = "", *colon;
+	struct sync_config sc = { 0 };
+	static const struct sync_ops ops = { list_load, list_apply, list_warn };
+	int port = 0, rc;
+
+	snprintf(host, sizeof(host), "%s", app.cfg.redis);
+	if (host[0] != '/') {
+		colon = strrchr(host, ':');
+		*colon = '\0';
+		port = atoi(colon + 1);
+	}
+	if (app.cfg.redis_password_file[0]) {
+		FILE *f = fopen(app.cfg.redis_password_file, "r");
+
+		if (f == NULL || fgets(password, sizeof(password), f) == NULL) {
+			fprintf(stderr, "teishi-dp: --redis-password-file %s: %s\n",
+				app.cfg.redis_password_file, f ? "empty" : strerror(errno));
+			if (f)
+				fclose(f);
+			return -EINVAL;
+		}
+		fclose(f);
+		password[strcspn(password, "\r\n")] = '\0';
+	}
+	if (app.cfg.name[0]) {
+		snprintf(app.name, sizeof(app.name), "%s", app.cfg.name);
+	} else {
+		char hn[48] = "localhost";
+
+		gethostname(hn, sizeof(hn) - 1);
+		hn[sizeof(hn) - 1] = '\0';
+		for (char *p = hn; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+				*p = '-';
+		snprintf(app.name, sizeof(app.name), "teishi-dp@%s", hn);
+	}
+	sc.host = host;
+	sc.port = port;
+	sc.user = app.cfg.redis_user[0] ? app.cfg.redis_user : NULL;
+	sc.password = app.cfg.redis_password_file[0] ? password : NULL;
+	sc.name = app.name;
+	app.sync = sync_create(&sc, &ops, NULL);
+	explicit_bzero(password, sizeof(password));
+	if (app.sync == NULL) {
+		fprintf(stderr, "teishi-dp: --redis %s: %s\n", app.cfg.redis, strerror(errno));
+		return -errno;
+	}
+	rc = sync_step(app.sync);
+	if (rc < 0) {
+		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s\n", sync_error(app.sync));
+		return rc;
+	}
+	publish_list_stats();
+	return 0;
+}
+
 static void cleanup(void)
 {
 	for (unsigned i = 0; i < app.n_ports; i++) {
@@ -742,6 +1134,7 @@ static void cleanup(void)
 	rte_ring_free(app.events);
 	if (app.events_f)
 		fclose(app.events_f);
+	sync_free(app.sync);
 }
 
 static int setup(void)
@@ -838,7 +1231,12 @@ static int setup(void)
 	app.trie = ntrie_create(&tc);
 	if (app.trie == NULL)
 		return -errno;
-	if (app.cfg.list_path[0]) {
+	if (app.cfg.redis[0]) {
+		int rc = sync_setup();
+
+		if (rc < 0)
+			return rc;
+	} else if (app.cfg.list_path[0]) {
 		int rc = listfile_load(app.cfg.list_path, 1, &app.list, err, sizeof(err));
 
 		if (rc < 0) {
@@ -961,12 +1359,27 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	app.started_ns = realtime_ns();
-	fprintf(stderr, "teishi-dp: %u port(s), %u worker(s), %" PRIu64 " list entries\n",
-		app.n_ports, app.n_workers, (uint64_t)app.list.n);
+	{
+		struct ntrie_stats ts;
+
+		list_stats(&ts, NULL);
+		fprintf(stderr, "teishi-dp: %u port(s), %u worker(s), %" PRIu64 " list entries%s%s\n",
+			app.n_ports, app.n_workers, ts.entries, app.sync ? " from Redis " : "",
+			app.sync ? app.cfg.redis : "");
+	}
 
 	for (unsigned i = 0; i < app.n_workers; i++) {
 		app.workers[i].last_rx_tsc = rte_rdtsc();
 		rte_eal_remote_launch(worker_main, &app.workers[i], app.workers[i].lcore);
+	}
+	if (app.sync) {
+		rc = rte_ctrl_thread_create(&app.sync_thread, "teishi-sync", NULL, sync_main, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "teishi-dp: sync thread: %s\n", strerror(rc));
+			quit = 1;
+		} else {
+			app.sync_running = true;
+		}
 	}
 
 	hz = rte_get_tsc_hz();
@@ -975,7 +1388,8 @@ int main(int argc, char **argv)
 	while (!quit) {
 		uint64_t now;
 
-		drain_events();
+		if (!app.sync) /* else the sync thread drains them */
+			drain_events();
 		rte_rcu_qsbr_dq_reclaim(app.dq, UINT32_MAX, NULL, NULL, NULL);
 		if (dump_req) {
 			dump_req = 0;
@@ -1002,7 +1416,11 @@ int main(int argc, char **argv)
 	}
 
 	rte_eal_mp_wait_lcore();
+	if (app.sync_running)
+		pthread_join(app.sync_thread, NULL);
 	drain_events();
+	if (app.sync && sync_flush(app.sync) < 0)
+		fprintf(stderr, "teishi-dp: sync: events at exit: %s\n", sync_error(app.sync));
 	for (unsigned i = 0; i < app.n_ports; i++) {
 		rc = rte_eth_dev_stop(app.ports[i]);
 		if (rc < 0)

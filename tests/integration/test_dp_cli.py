@@ -63,6 +63,20 @@ def main():
         if p.returncode != 2 or f"{bad}:3: --called-code 99" not in p.stderr:
             fail(f"bad config: exit {p.returncode}, stderr {p.stderr.strip()[-200:]!r}")
 
+        # --redis: its value is checked, and it excludes --list; a Redis
+        # that is not there stops start-up with Redis's error.
+        for extra, want in ((["--redis", "nohost"], "HOST:PORT or the path of a unix socket"),
+                            (["--redis", "127.0.0.1:6379", "--list", lst],
+                             "--list and --redis cannot be used together"),
+                            (["--redis-user", "dp"], "need --redis"),
+                            (["--name", "bad name"], "--name bad name: 1 to 63"),
+                            (["--redis", "127.0.0.1:1"], "the first load failed: Redis "
+                             "127.0.0.1:1: connect:")):
+            cmd, _, _, _, _ = run.command([[], []], extra)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            if p.returncode == 0 or want not in p.stderr:
+                fail(f"{' '.join(extra)}: exit {p.returncode}, stderr {p.stderr.strip()[-200:]!r}")
+
         conf = run.path("dp.conf")
         with open(conf, "w") as f:
             f.write(f"list = {lst}\ncalled-code = 486\ncalling-action = drop\n"

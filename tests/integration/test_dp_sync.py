@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""teishi-dp --redis: the list follows Redis while traffic flows.
+
+Everything runs in a network namespace the test creates: a real
+redis-server (AOF on, a password), and teishi-dp with port 0 on a net_tap
+and port 1 on net_pcap.  The test writes Redis as teishid does
+(docs/redis-schema.md: the entry set and a teishi:changes record) and
+sends INVITEs into the tap from the kernel side; rejects come back on the
+tap.  It checks that:
+  - the entries in Redis at start are blocked (608 back for a listed From);
+  - a suspension written while teishi-dp runs blocks the number, and how
+    long after the XADD the first reject came (printed);
+  - a lift lets the number through again once the heartbeat shows the
+    record applied;
+  - every blocked call is a teishi:events record naming the dataplane,
+    the number and the entry, and the heartbeat says what the list holds;
+  - with Redis killed the list stays as it was (still blocking), and after
+    Redis comes back from its AOF a new suspension arrives (resumed, not
+    reloaded);
+  - teishi-dp exits 0 on SIGINT and its stats dump has the sync figures.
+
+Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import dpdk_run  # noqa: E402
+import netpkt  # noqa: E402
+from test_dp_rss import Capture, enter_netns, read_stats, skip, sysctl, wait_iface  # noqa: E402
+
+IFACE = "tsync0"
+PASSWORD = "pw-dp-sync"
+NAME = "dp-sync-test"
+A = "81312345678"   # in Redis at start: 03-1234-5678
+B = "815012345678"  # suspended while running: 050-1234-5678
+C = "81661230001"   # suspended after Redis came back: 06-6123-0001
+
+
+class Redis:
+    """redis-server in this namespace, spoken to with redis-cli."""
+
+    def __init__(self, work):
+        self.work = work
+        self.port = 16379
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.work,
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+             "--requirepass", PASSWORD, "--daemonize", "no", "--logfile", "redis.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            try:
+                if self.cmd("PING") == "PONG":
+                    return
+            except RuntimeError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not answer PING")
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def cmd(self, *args):
+        p = subprocess.run(["redis-cli", "--no-auth-warning", "-a", PASSWORD, "-p", str(self.port)]
+                           + list(args), capture_output=True, text=True)
+        if p.returncode != 0 or p.stdout.startswith("(error)") or p.stdout.startswith("ERR"):
+            raise RuntimeError(f"redis-cli {' '.join(args)}: {p.stdout}{p.stderr}")
+        return p.stdout.strip()
+
+    def change(self, op, entry):
+        """What teishid writes (MULTI: the set and a stream record); the
+        record's id."""
+        self.cmd("SADD" if op == "add" else "SREM", "teishi:entries", entry)
+        return self.cmd("XADD", "teishi:changes", "*", "op", op, "order", "IT-1", "entries", entry)
+
+
+def invite(n, calling):
+    """An initial INVITE from national number `calling` (digits after 81)."""
+    body = (f"INVITE sip:0312340000@192.0.2.20 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-sync-{n}\r\n"
+            f"Max-Forwards: 70\r\n"
+            f"From: <sip:0{calling[2:]}@192.0.2.10>;tag=f{n}\r\n"
+            f"To: <sip:0312340000@192.0.2.20>\r\n"
+            f"Call-ID: sync-{n}@192.0.2.10\r\n"
+            f"CSeq: 1 INVITE\r\n"
+            f"Content-Length: 0\r\n\r\n").encode()
+    l2 = netpkt.ether("02:00:00:00:00:02", "02:00:00:00:00:01", 0x0800)
+    return netpkt.udp4_frames(l2, "192.0.2.10", "192.0.2.20", 5060, 5060, body)[0]
+
+
+class Sender:
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        self.sock.bind((IFACE, 0))
+        self.n = 0
+
+    def send(self, calling):
+        self.n += 1
+        self.sock.send(invite(self.n, calling))
+        return f"sync-{self.n}@192.0.2.10"
+
+
+def rejects_for(cap, call_id):
+    out = []
+    for fr in list(cap.frames):
+        try:
+            f = netpkt.parse(fr)
+        except Exception:  # not an IP frame teishi-dp sent
+            continue
+        if f"Call-ID: {call_id}".encode() in f.payload:
+            out.append(f.payload.split(b"\r\n", 1)[0].decode(errors="replace"))
+    return out
+
+
+def wait_reject(cap, call_id, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r = rejects_for(cap, call_id)
+        if r:
+            return r[0]
+        time.sleep(0.005)
+    return None
+
+
+def until_blocked(cap, snd, calling, timeout):
+    """Send INVITEs from `calling` every 10 ms until one is rejected;
+    (status line, seconds) or (None, timeout)."""
+    t0 = time.monotonic()
+    sent = []
+    while time.monotonic() - t0 < timeout:
+        sent.append(snd.send(calling))
+        time.sleep(0.01)
+        for cid in sent:
+            r = rejects_for(cap, cid)
+            if r:
+                return r[0], time.monotonic() - t0
+    return None, timeout
+
+
+def wait_applied(redis, record_id, timeout=5.0):
+    """True once the heartbeat says the dataplane applied record_id."""
+    end = time.monotonic() + timeout
+    a = tuple(int(x) for x in record_id.split("-"))
+    while time.monotonic() < end:
+        got = redis.cmd("HGET", f"teishi:dataplane:{NAME}", "stream_id")
+        if got and "-" in got and tuple(int(x) for x in got.split("-")) >= a:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def main():
+    if os.geteuid() != 0:
+        skip("needs root (network namespace and tap device)")
+    if not os.path.exists("/dev/net/tun"):
+        skip("no /dev/net/tun")
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        skip("redis-server or redis-cli missing")
+    run = dpdk_run.require_dp()
+    ns = f"teishi-sync-{os.getpid()}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
+    if p.returncode != 0:
+        skip(f"cannot create network namespace {ns}: {p.stderr.strip()}")
+    work = tempfile.mkdtemp(prefix="teishi-dp-sync-")
+    failures = []
+    redis = Redis(work)
+    proc = cap = None
+    try:
+        enter_netns(ns)
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        sysctl("net/ipv6/conf/all/disable_ipv6", "1")
+        sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+        redis.start()
+        redis.change("add", A)
+        pwfile = os.path.join(work, "redis.pw")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        empty = os.path.join(work, "empty.pcap")
+        netpkt.write_pcap(empty, [])
+        stats_file = os.path.join(work, "stats.json")
+        cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
+               "--file-prefix", f"teishi-test-{os.getpid()}-sync", "--no-pci",
+               "--log-level", "warning"] + dpdk_run.memory_args() + [
+               "--vdev", f"net_tap0,iface={IFACE}",
+               "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
+               "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
+               "--name", NAME, "--stats-file", stats_file]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if not wait_iface(IFACE, proc):
+            proc.kill()
+            err = proc.communicate()[1]
+            if "first load failed" in err or "--redis" in err:
+                raise RuntimeError(f"teishi-dp did not start:\n{' '.join(cmd)}\n{err}")
+            skip(f"net_tap does not work here: {err.strip()[-300:]}")
+        cap = Capture(IFACE)
+        cap.start()
+        snd = Sender()
+        time.sleep(0.2)
+
+        # 1. the entry in Redis at start
+        cid = snd.send(A)
+        r = wait_reject(cap, cid, 3.0)
+        if r is None or not r.startswith("SIP/2.0 608"):
+            failures.append(f"INVITE from {A} (in Redis at start): reject {r!r}, want 608")
+        cid = snd.send(B)
+        if wait_reject(cap, cid, 0.5) is not None:
+            failures.append(f"INVITE from {B} was rejected before it was suspended")
+
+        # 2. a suspension while running
+        rid_b = redis.change("add", B)
+        r, secs = until_blocked(cap, snd, B, 5.0)
+        if r is None or not r.startswith("SIP/2.0 608"):
+            failures.append(f"{B} suspended in Redis: no 608 within 5 s ({r!r})")
+        else:
+            print(f"suspension of {B}: XADD {rid_b} -> first reject {secs * 1000:.1f} ms "
+                  "(INVITEs every 10 ms)")
+
+        # 3. a lift
+        rid = redis.change("del", A)
+        if not wait_applied(redis, rid):
+            failures.append(f"the heartbeat never showed record {rid} (lift of {A}) applied")
+        cid = snd.send(A)
+        if wait_reject(cap, cid, 0.5) is not None:
+            failures.append(f"INVITE from {A} still rejected after the lift")
+
+        # 4. events and heartbeat
+        time.sleep(0.3)
+        ev = redis.cmd("XRANGE", "teishi:events", "-", "+").split("\n")
+        n_ev = ev.count("dataplane")
+        n_rej = sum(1 for fr in cap.frames if b"SIP/2.0 608" in fr)
+        if n_ev != n_rej or n_ev < 2:
+            failures.append(f"{n_ev} teishi:events records for {n_rej} rejects")
+        for want in (NAME, "+" + A, "+" + B, "calling", "from", "reject", "608"):
+            if want not in ev:
+                failures.append(f"teishi:events has no field value {want!r}")
+        hb = redis.cmd("HGETALL", f"teishi:dataplane:{NAME}").split("\n")
+        hbd = dict(zip(hb[0::2], hb[1::2]))
+        if hbd.get("entries") != "1" or not hbd.get("at", "").endswith("Z"):
+            failures.append(f"heartbeat {hbd}: want entries 1 and an at time")
+        ttl = int(redis.cmd("TTL", f"teishi:dataplane:{NAME}"))
+        if not 0 < ttl <= 10:
+            failures.append(f"heartbeat TTL {ttl}")
+
+        # 5. Redis away, then back from its AOF
+        redis.kill()
+        time.sleep(0.5)
+        r, _ = until_blocked(cap, snd, B, 2.0)
+        if r is None:
+            failures.append(f"with Redis down, {B} was no longer blocked")
+        redis.start()
+        rid = redis.change("add", C)
+        r, secs = until_blocked(cap, snd, C, 8.0)
+        if r is None:
+            failures.append(f"{C} suspended after Redis came back: never blocked")
+        else:
+            print(f"after Redis came back: suspension of {C} blocking in {secs * 1000:.0f} ms")
+
+        cap.finish()  # before the tap goes away with teishi-dp
+        cap = None
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+        sys.stderr.write(err)
+        if proc.returncode != 0:
+            failures.append(f"teishi-dp exited {proc.returncode}")
+        if "retrying every second" not in err or "following" not in err:
+            failures.append("stderr does not say the sync went down and came back")
+        stats = read_stats(stats_file, 2.0)
+        sy = (stats or {}).get("sync", {})
+        if sy.get("loads") != 1 or sy.get("adds", 0) < 2 or sy.get("dels") != 1 \
+                or sy.get("failures", 0) < 1:
+            failures.append(f"stats sync {sy}: want 1 load (resumed, not reloaded), "
+                            "2 adds, 1 del, a failure")
+    finally:
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if cap:
+            cap.finish()
+        if redis.proc and redis.proc.poll() is None:
+            redis.kill()
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+        run.cleanup()
+    return dpdk_run.report(failures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
