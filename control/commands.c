@@ -119,6 +119,18 @@ const struct cmd_def cmd_table[CMD__COUNT] = {
 		 {"since", ARG_DATE, 0, "DATE", "on or after DATE (Japan time)", NULL},
 		 {"limit", ARG_UINT, 0, "N", "the last N matching records (default 100)", NULL},
 		 {"csv", ARG_FLAG, ARG_F_CLIENT, NULL, "CSV output", NULL}}},
+	[CMD_DATAPLANES] = {CMD_DATAPLANES, "dataplanes", ROLE_VIEWER, CMD_F_VERDICT | CMD_F_CSV,
+		"the dataplanes' heartbeats: the change each one enforces; exits 1 unless every "
+		"one is live, current and holds the whole entry set", NULL,
+		{{"csv", ARG_FLAG, ARG_F_CLIENT, NULL, "CSV output", NULL}}},
+	[CMD_DATAPLANE_FORGET] = {CMD_DATAPLANE_FORGET, "dataplane forget", ROLE_OPERATOR, CMD_F_CHANGE,
+		"stop listing a dataplane that is gone (its heartbeat expired)", NULL,
+		{{"name", ARG_TEXT, REQ | POS, "NAME", "the dataplane's --name", NULL}}},
+	[CMD_EVENTS] = {CMD_EVENTS, "events", ROLE_VIEWER, CMD_F_CSV,
+		"blocked calls the dataplanes reported (teishi:events), newest first", NULL,
+		{{"count", ARG_UINT, 0, "N", "at most N (default 50)", NULL},
+		 {"dataplane", ARG_TEXT, 0, "NAME", "only this dataplane's", NULL},
+		 {"csv", ARG_FLAG, ARG_F_CLIENT, NULL, "CSV output", NULL}}},
 };
 
 const struct cmd_def *cmd_by_id(int id)

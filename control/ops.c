@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "authority.h"
@@ -1877,6 +1878,215 @@ static void op_audit_show(struct req *r)
 	req_ok(r, "%zu audit records", n - start);
 }
 
+/* A stream id "MS-SEQ" as a comparable pair; 0-0 when malformed. */
+static void stream_id(const char *s, unsigned long long id[2])
+{
+	id[0] = id[1] = 0;
+	if (s == NULL || sscanf(s, "%llu-%llu", &id[0], &id[1]) != 2)
+		id[0] = id[1] = 0;
+}
+
+static int stream_id_cmp(const unsigned long long a[2], const unsigned long long b[2])
+{
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* Seconds since a heartbeat's "at" (YYYY-MM-DDTHH:MM:SS.mmmZ); -1 when
+ * unreadable. */
+static long heartbeat_age(const char *at)
+{
+	struct tm tm = {0};
+	const char *end = at ? strptime(at, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (end == NULL)
+		return -1;
+	time_t t = timegm(&tm);
+	time_t now = time(NULL);
+	return now >= t ? (long)(now - t) : 0;
+}
+
+/* Names as teishi-dp's --name takes them (dataplane/sync.h). */
+static int dataplane_name_ok(const char *n)
+{
+	size_t len = n ? strlen(n) : 0;
+	return len > 0 && len < 64 &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") == len;
+}
+
+/* A dataplane is "current" when its last applied change is the stream's
+ * last and it holds as many entries as the set; "behind" (with the
+ * records it has still to apply, up to 1000), "mismatch" (current but
+ * another count: it skipped entries, see its log), "stale" (no heartbeat
+ * for over HEARTBEAT_STALE_S) or "gone" (the heartbeat expired). */
+#define HEARTBEAT_STALE_S 3
+static void op_dataplanes(struct req *r)
+{
+	redisReply *x = store_cmd(S(r), "XREVRANGE " K_CHANGES " + - COUNT 1");
+	redisReply *n = x ? store_cmd(S(r), "SCARD " K_ENTRIES) : NULL;
+	redisReply *m = n ? store_cmd(S(r), "SORT " K_DATAPLANES " ALPHA") : NULL;
+	if (!m) {
+		if (x)
+			freeReplyObject(x);
+		if (n)
+			freeReplyObject(n);
+		REDIS_FAIL(r);
+		return;
+	}
+	char latest[64] = "0-0";
+	if (x->type == REDIS_REPLY_ARRAY && x->elements == 1 && x->element[0]->elements >= 1)
+		snprintf(latest, sizeof(latest), "%s", x->element[0]->element[0]->str);
+	freeReplyObject(x);
+	long long entries = n->type == REDIS_REPLY_INTEGER ? n->integer : 0;
+	freeReplyObject(n);
+	unsigned long long want[2];
+	stream_id(latest, want);
+	req_table(r, "dataplane", "state", "stream_id", "behind", "entries", "blocked", "heartbeat_s", "started", NULL);
+	json_t *arr = json_array();
+	size_t good = 0;
+	for (size_t i = 0; i < m->elements; i++) {
+		const char *name = m->element[i]->str;
+		redisReply *h = store_cmd(S(r), "HGETALL " K_DATAPLANE "%s", name);
+		if (!h) {
+			json_decref(arr);
+			freeReplyObject(m);
+			REDIS_FAIL(r);
+			return;
+		}
+		const char *f[8] = {0}; /* at entries stream_id blocked started */
+		static const char *const keys[] = {"at", "entries", "stream_id", "blocked", "started"};
+		for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2)
+			for (size_t j = 0; j < 5; j++)
+				if (strcmp(h->element[k]->str, keys[j]) == 0)
+					f[j] = h->element[k + 1]->str;
+		const char *state;
+		long age = f[0] ? heartbeat_age(f[0]) : -1;
+		long long behind = 0;
+		unsigned long long have[2];
+		stream_id(f[2], have);
+		if (!f[0])
+			state = "gone";
+		else if (age < 0 || age > HEARTBEAT_STALE_S)
+			state = "stale";
+		else if (stream_id_cmp(have, want) >= 0)
+			state = f[1] && atoll(f[1]) == entries ? "current" : "mismatch";
+		else {
+			state = "behind";
+			redisReply *b = store_cmd(S(r), "XRANGE " K_CHANGES " (%s + COUNT 1001", f[2] ? f[2] : "0-0");
+			behind = b && b->type == REDIS_REPLY_ARRAY ? (long long)b->elements : -1;
+			if (b)
+				freeReplyObject(b);
+		}
+		good += strcmp(state, "current") == 0;
+		char bh[24], ag[24];
+		if (behind > 1000)
+			snprintf(bh, sizeof(bh), ">1000");
+		else
+			snprintf(bh, sizeof(bh), "%lld", behind);
+		snprintf(ag, sizeof(ag), "%ld", age);
+		req_row(r, 8, name, state, f[2] ? f[2] : "", bh, f[1] ? f[1] : "", f[3] ? f[3] : "",
+			f[0] ? ag : "", f[4] ? f[4] : "");
+		json_t *o = json_pack("{s:s,s:s,s:I}", "name", name, "state", state, "behind", (json_int_t)behind);
+		if (f[0]) {
+			json_object_set_new(o, "stream_id", json_string(f[2] ? f[2] : ""));
+			json_object_set_new(o, "entries", json_integer(f[1] ? atoll(f[1]) : 0));
+			json_object_set_new(o, "blocked", json_integer(f[3] ? atoll(f[3]) : 0));
+			json_object_set_new(o, "heartbeat_age_s", json_integer(age));
+			json_object_set_new(o, "at", json_string(f[0]));
+			json_object_set_new(o, "started", json_string(f[4] ? f[4] : ""));
+		}
+		json_array_append_new(arr, o);
+		freeReplyObject(h);
+	}
+	json_object_set_new(r->data, "dataplanes", arr);
+	json_object_set_new(r->data, "latest_change", json_string(latest));
+	json_object_set_new(r->data, "entries", json_integer(entries));
+	json_object_set_new(r->data, "ok", json_boolean(m->elements > 0 && good == m->elements));
+	if (m->elements == 0)
+		req_ok(r, "no dataplane has reported a heartbeat");
+	else
+		req_ok(r, "%zu of %zu dataplanes current (latest change %s, %lld entries)", good, m->elements,
+		       latest, entries);
+	freeReplyObject(m);
+}
+
+static void op_dataplane_forget(struct req *r)
+{
+	const char *name = cmd_str(r->args, "name");
+	if (!dataplane_name_ok(name)) {
+		req_fail(r, PROTO_INVALID, "dataplane name \"%s\": 1 to 63 letters, digits and . _ @ : -", name);
+		return;
+	}
+	redisReply *mem = store_cmd(S(r), "SISMEMBER " K_DATAPLANES " %s", name);
+	redisReply *live = mem ? store_cmd(S(r), "EXISTS " K_DATAPLANE "%s", name) : NULL;
+	if (!live) {
+		if (mem)
+			freeReplyObject(mem);
+		REDIS_FAIL(r);
+		return;
+	}
+	long long is_mem = mem->integer, is_live = live->integer;
+	freeReplyObject(mem), freeReplyObject(live);
+	if (is_live) {
+		req_fail(r, PROTO_CONFLICT, "dataplane %s is live (its heartbeat has not expired): stop it first", name);
+		return;
+	}
+	if (!is_mem) {
+		req_fail(r, PROTO_NOT_FOUND, "no dataplane %s is listed", name);
+		return;
+	}
+	req_begin(r);
+	txn_cmd(&r->txn, "SREM " K_DATAPLANES " %s", name);
+	req_ok(r, "dataplane %s no longer listed", name);
+}
+
+static void op_events(struct req *r)
+{
+	long count = cmd_uint(r->args, "count", 50);
+	const char *only = cmd_str(r->args, "dataplane");
+	if (count < 1 || count > 100000) {
+		req_fail(r, PROTO_INVALID, "--count %ld: 1 to 100000", count);
+		return;
+	}
+	/* With a filter, look further back: up to 100 times as many. */
+	redisReply *x = store_cmd(S(r), "XREVRANGE " K_EVENTS " + - COUNT %ld", only ? count * 100 : count);
+	if (!x) {
+		REDIS_FAIL(r);
+		return;
+	}
+	static const char *const cols[] = {"time", "dataplane", "number", "entry", "side", "header",
+					   "action", "code", "src", "call_id"};
+	req_table(r, "time", "dataplane", "number", "entry", "side", "header", "action", "code", "src", "call_id",
+		  NULL);
+	json_t *arr = json_array();
+	long shown = 0;
+	for (size_t i = 0; x->type == REDIS_REPLY_ARRAY && i < x->elements && shown < count; i++) {
+		redisReply *kv = x->element[i]->element[1];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(x->element[i]->element[0]->str));
+		for (size_t k = 0; k + 1 < kv->elements; k += 2)
+			json_object_set_new(o, kv->element[k]->str, json_string(kv->element[k + 1]->str));
+#define EV(k) (json_string_value(json_object_get(o, k)) ?: "")
+		if (only && strcmp(EV("dataplane"), only) != 0) {
+			json_decref(o);
+			continue;
+		}
+		char src[80];
+		snprintf(src, sizeof(src), "%s:%s", EV("src"), EV("sport"));
+		const char *v[10];
+		for (int c = 0; c < 10; c++)
+			v[c] = EV(cols[c]);
+		v[8] = src;
+		req_row(r, 10, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+#undef EV
+		json_array_append_new(arr, o);
+		shown++;
+	}
+	freeReplyObject(x);
+	json_object_set_new(r->data, "events", arr);
+	req_ok(r, "%ld blocked calls%s%s", shown, only ? " from " : "", only ? only : "");
+}
+
 const op_handler op_handlers[CMD__COUNT] = {
 	[CMD_STATUS] = op_status,
 	[CMD_CONTRACTOR_ADD] = op_contractor_add,
@@ -1899,4 +2109,7 @@ const op_handler op_handlers[CMD__COUNT] = {
 	[CMD_IMPORT] = op_import,
 	[CMD_AUDIT_VERIFY] = op_audit_verify,
 	[CMD_AUDIT_SHOW] = op_audit_show,
+	[CMD_DATAPLANES] = op_dataplanes,
+	[CMD_DATAPLANE_FORGET] = op_dataplane_forget,
+	[CMD_EVENTS] = op_events,
 };

@@ -20,6 +20,10 @@
 #define K_AUDIT "teishi:audit"               /* LIST of JSON records */
 #define K_AUDIT_HEAD "teishi:audit:head"     /* STRING: SHA-256 hex of the last record */
 #define K_FEED_SEEN "teishi:feed:seen:"      /* + peer: SET of item ids */
+/* Written by the dataplanes (dataplane/sync.h), only read here. */
+#define K_EVENTS "teishi:events"             /* STREAM of blocked calls */
+#define K_DATAPLANES "teishi:dataplanes"     /* SET of dataplane names */
+#define K_DATAPLANE "teishi:dataplane:"      /* + name: HASH heartbeat, expires */
 
 struct store {
 	redisContext *c;

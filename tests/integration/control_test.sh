@@ -483,6 +483,91 @@ CONF
 	contains "example: past the keys" "--redis-password-file /etc/teishi/redis.password"
 }
 
+# teishi-dp --redis reporting to teishid through Redis: heartbeats
+# (teishictl dataplanes) and blocked calls (teishictl events).  The
+# states that need time or faults (behind, stale, mismatch, gone) come
+# from heartbeats written here as a dataplane would.
+case_dataplanes() {
+	local DP="${TEISHI_BUILD_ROOT:-$HERE/../../build}/dataplane/teishi-dp" DPPID=""
+	if [ ! -x "$DP" ]; then echo "skipped: teishi-dp not built"; return 0; fi
+	start_teishid
+	expect 1 "dataplanes: none yet exits 1" -- C dataplanes
+	contains "none reported" "no dataplane has reported a heartbeat"
+	expect 0 "suspend before the dataplane starts" -- C suspend --order D-1 --authority tokyo \
+		--number 03-1234-5678 --received 2024-03-01
+	TEISHI_SOURCE_ROOT=$HERE/../.. python3 - "$W" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["TEISHI_SOURCE_ROOT"], "tests", "lib"))
+import netpkt
+body = (b"INVITE sip:0312340000@192.0.2.20 SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-dp1\r\n"
+        b"From: <sip:0312345678@192.0.2.10>;tag=a1\r\nTo: <sip:0312340000@192.0.2.20>\r\n"
+        b"Call-ID: dp-events-1@192.0.2.10\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+l2 = netpkt.ether("02:00:00:00:00:02", "02:00:00:00:00:01", 0x0800)
+netpkt.write_pcap(os.path.join(sys.argv[1], "in.pcap"),
+                  netpkt.udp4_frames(l2, "192.0.2.10", "192.0.2.20", 5060, 5060, body))
+netpkt.write_pcap(os.path.join(sys.argv[1], "empty.pcap"), [])
+PY
+	"$DP" -l 0-1 --no-huge -m 256 --no-pci --file-prefix "teishi-ctl-$$" --log-level error \
+		--vdev "net_pcap0,rx_pcap=$W/in.pcap,tx_pcap=$W/out0.pcap" \
+		--vdev "net_pcap1,rx_pcap=$W/empty.pcap,tx_pcap=$W/out1.pcap" \
+		-- --redis "$REDIS_ADDR" --redis-user teishid --redis-password-file "$W/redis.pw" \
+		--name dp1 >"$W/dp.log" 2>&1 &
+	DPPID=$!
+	for _ in $(seq 200); do [ "$(rcli EXISTS teishi:dataplane:dp1)" = 1 ] && break; sleep 0.05; done
+	expect 0 "dataplanes: the running one is current" -- C dataplanes
+	contains "one of one current" "1 of 1 dataplanes current"
+	contains "its entries" "dp1"
+	for _ in $(seq 100); do [ "$(rcli XLEN teishi:events)" = 1 ] && break; sleep 0.05; done
+	expect 0 "events" -- C events
+	contains "event: the dataplane" "dp1"
+	contains "event: the number" "+81312345678"
+	contains "event: the call" "dp-events-1@192.0.2.10"
+	contains "event: reject code" "608"
+	expect 0 "events --csv" -- C events --csv
+	contains "csv header" "time,dataplane,number,entry,side,header,action,code,src,call_id"
+	expect 0 "events of another dataplane: none" -- C events --dataplane other
+	contains "filtered out" "0 blocked calls from other"
+	expect 0 "suspend while it runs" -- C suspend --order D-2 --authority tokyo \
+		--number 050-1111-2222 --received 2024-03-02
+	local cur=1
+	for _ in $(seq 60); do C dataplanes >/dev/null 2>&1 && { cur=0; break; }; sleep 0.05; done
+	equals "current again within 3 s of the change" "$cur" 0
+	equals "the heartbeat holds both entries" "$(rcli HGET teishi:dataplane:dp1 entries)" 2
+
+	local now old first
+	now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+	old=$(date -u -d '-60 sec' +%Y-%m-%dT%H:%M:%S.000Z)
+	first=$(rcli XRANGE teishi:changes - + COUNT 1 | head -1)
+	rcli HSET teishi:dataplane:lag at "$now" stream_id "$first" entries 1 >/dev/null
+	rcli HSET teishi:dataplane:old at "$old" stream_id "$first" entries 1 >/dev/null
+	rcli SADD teishi:dataplanes lag old >/dev/null
+	expect 1 "dataplanes: one behind, one stale" -- C dataplanes
+	contains "summary" "1 of 3 dataplanes current"
+	contains "behind by the records it lacks" "behind"
+	contains "stale" "stale"
+	expect 1 "--json says which (and exits 1 too)" -- "$TEISHICTL" -s "$W/sock" --json dataplanes
+	contains "behind count" '"name":"lag","state":"behind","behind":1'
+	contains "verdict" '"ok":false'
+
+	kill -TERM "$DPPID"; wait "$DPPID"
+	equals "teishi-dp exits 0" "$?" 0
+	expect 1 "forget a live one: refused" -- C dataplane forget dp1
+	contains "live: refused" "is live"
+	rcli DEL teishi:dataplane:dp1 teishi:dataplane:lag teishi:dataplane:old >/dev/null
+	expect 1 "dataplanes: gone ones" -- C dataplanes
+	contains "gone" "gone"
+	expect 0 "forget" -- C dataplane forget dp1
+	expect 1 "forget again: none listed" -- C dataplane forget dp1
+	contains "not listed" "no dataplane dp1 is listed"
+	expect 1 "forget: bad name" -- C dataplane forget 'a b'
+	C dataplane forget lag >/dev/null && C dataplane forget old >/dev/null
+	expect 1 "dataplanes: none left" -- C dataplanes
+	contains "none left" "no dataplane has reported a heartbeat"
+	expect 0 "audit has the forget" -- C audit show --cmd "dataplane forget"
+	contains "audited" "dataplane dp1 no longer listed"
+}
+
 "case_$CASE"
 echo "$CASE: $FAILS failures"
 [ "$FAILS" = 0 ]
