@@ -156,6 +156,7 @@ static struct {
 	pthread_mutex_t snap_lock;
 	struct ntrie_stats list_snap;
 	struct sync_stats sync_snap;
+	uint64_t rebuilds, rebuilds_snap; /* batches applied as one rebuild */
 	char name[64];
 } app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -230,6 +231,7 @@ static void publish_list_stats(void)
 	pthread_mutex_lock(&app.snap_lock);
 	app.list_snap = ts;
 	app.sync_snap = ss;
+	app.rebuilds_snap = app.rebuilds;
 	pthread_mutex_unlock(&app.snap_lock);
 }
 
@@ -522,11 +524,15 @@ static void write_stats_json(FILE *f)
 						 "version", (json_int_t)ts.version));
 	if (app.sync) {
 		struct sync_stats ss;
+		uint64_t rebuilds;
 
 		list_stats(&ts, &ss);
+		pthread_mutex_lock(&app.snap_lock);
+		rebuilds = app.rebuilds_snap;
+		pthread_mutex_unlock(&app.snap_lock);
 		json_object_set_new(
 			o, "sync",
-			json_pack("{sssssIsIsIsIsIsIsIsIsI}", "state",
+			json_pack("{sssssIsIsIsIsIsIsIsIsIsI}", "state",
 				  ss.state == SYNC_FOLLOWING ? "following" : "down", "stream_id",
 				  ss.last_id, "loads", (json_int_t)ss.loads, "records",
 				  (json_int_t)ss.records, "adds", (json_int_t)ss.adds, "dels",
@@ -534,7 +540,7 @@ static void write_stats_json(FILE *f)
 				  (json_int_t)(ss.bad_entries + ss.bad_records), "failures",
 				  (json_int_t)ss.failures, "events", (json_int_t)ss.events,
 				  "events_failed", (json_int_t)ss.events_failed, "heartbeats",
-				  (json_int_t)ss.heartbeats));
+				  (json_int_t)ss.heartbeats, "rebuilds", (json_int_t)rebuilds));
 	}
 	json_object_set_new(o, "workers", json_integer(app.n_workers));
 	/* Per worker, to show how RSS spread the traffic over the queues. */
@@ -961,8 +967,10 @@ static int list_rebuild(const struct sync_change *c, size_t n)
 static int list_apply(void *ctx, const struct sync_change *c, size_t n)
 {
 	(void)ctx;
-	if (n > REBUILD_ABOVE)
+	if (n > REBUILD_ABOVE) {
+		app.rebuilds++;
 		return list_rebuild(c, n);
+	}
 	for (size_t i = 0; i < n; i++) {
 		int rc = c[i].add ? ntrie_insert(app.trie, c[i].e.key, c[i].e.kind, c[i].e.value)
 				  : ntrie_delete(app.trie, c[i].e.key, c[i].e.kind);
@@ -1030,6 +1038,11 @@ static void *sync_main(void *arg)
 				fprintf(stderr, "teishi-dp: sync: %s; blocking with the list as it was, "
 					"retrying every second\n", sync_error(app.sync));
 			down = true;
+			/* --events does not wait for Redis (those events are lost
+			 * to teishi:events, and counted); without it they wait in
+			 * the ring, as many as it holds. */
+			if (app.events_f)
+				drain_events();
 			publish_list_stats();
 			for (int i = 0; i < 10 && !quit; i++)
 				rte_delay_us_sleep(100000);

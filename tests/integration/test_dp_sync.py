@@ -10,6 +10,8 @@ tap.  It checks that:
   - the entries in Redis at start are blocked (608 back for a listed From);
   - a suspension written while teishi-dp runs blocks the number, and how
     long after the XADD the first reject came (printed);
+  - a bulk order of 9000 entries (one batch, applied as one rebuild)
+    blocks its numbers and keeps what was there;
   - a lift lets the number through again once the heartbeat shows the
     record applied;
   - every blocked call is a teishi:events record naming the dataplane,
@@ -228,6 +230,29 @@ def main():
             print(f"suspension of {B}: XADD {rid_b} -> first reject {secs * 1000:.1f} ms "
                   "(INVITEs every 10 ms)")
 
+        # 2b. a bulk order: 9000 entries in 9 records, one XREAD batch,
+        # which teishi-dp applies as one rebuild (over 8192 changes)
+        bulk = [f"8199{i:07d}" for i in range(9000)]
+        for k in range(0, len(bulk), 1000):
+            part = bulk[k:k + 1000]
+            redis.cmd("SADD", "teishi:entries", *part)
+        # the records in one script, as teishid's MULTI/EXEC: one XREAD
+        # finds them all
+        script = ("local id for i = 1, #ARGV do id = redis.call('XADD', KEYS[1], '*', 'op', "
+                  "'add', 'order', 'IT-BULK', 'entries', ARGV[i]) end return id")
+        last = redis.cmd("EVAL", script, "1", "teishi:changes",
+                         *[" ".join(bulk[k:k + 1000]) for k in range(0, len(bulk), 1000)])
+        if not wait_applied(redis, last):
+            failures.append("the bulk order's last record never showed applied")
+        for n in (bulk[0], bulk[4321], bulk[-1], B):
+            cid = snd.send(n)
+            r = wait_reject(cap, cid, 2.0)
+            if r is None or not r.startswith("SIP/2.0 608"):
+                failures.append(f"after the bulk order, {n}: reject {r!r}, want 608")
+        hb_entries = redis.cmd("HGET", f"teishi:dataplane:{NAME}", "entries")
+        if hb_entries != str(2 + len(bulk)):
+            failures.append(f"heartbeat entries {hb_entries} after the bulk order, want {2 + len(bulk)}")
+
         # 3. a lift
         rid = redis.change("del", A)
         if not wait_applied(redis, rid):
@@ -248,8 +273,8 @@ def main():
                 failures.append(f"teishi:events has no field value {want!r}")
         hb = redis.cmd("HGETALL", f"teishi:dataplane:{NAME}").split("\n")
         hbd = dict(zip(hb[0::2], hb[1::2]))
-        if hbd.get("entries") != "1" or not hbd.get("at", "").endswith("Z"):
-            failures.append(f"heartbeat {hbd}: want entries 1 and an at time")
+        if hbd.get("entries") != str(1 + len(bulk)) or not hbd.get("at", "").endswith("Z"):
+            failures.append(f"heartbeat {hbd}: want entries {1 + len(bulk)} and an at time")
         ttl = int(redis.cmd("TTL", f"teishi:dataplane:{NAME}"))
         if not 0 < ttl <= 10:
             failures.append(f"heartbeat TTL {ttl}")
@@ -279,10 +304,13 @@ def main():
             failures.append("stderr does not say the sync went down and came back")
         stats = read_stats(stats_file, 2.0)
         sy = (stats or {}).get("sync", {})
-        if sy.get("loads") != 1 or sy.get("adds", 0) < 2 or sy.get("dels") != 1 \
+        if sy.get("rebuilds") != 1:
+            failures.append(f"stats sync rebuilds {sy.get('rebuilds')}: the bulk order should "
+                            "have been one rebuild")
+        if sy.get("loads") != 1 or sy.get("adds", 0) != 2 + len(bulk) or sy.get("dels") != 1 \
                 or sy.get("failures", 0) < 1:
             failures.append(f"stats sync {sy}: want 1 load (resumed, not reloaded), "
-                            "2 adds, 1 del, a failure")
+                            f"{2 + len(bulk)} adds, 1 del, a failure")
     finally:
         if proc and proc.poll() is None:
             proc.kill()
