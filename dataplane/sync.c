@@ -645,3 +645,118 @@ int sync_flush(struct sync *s)
 	s->n_queued = 0;
 	return 0;
 }
+
+static int nt_load(void *ctx, const struct ntrie_entry *e, size_t n)
+{
+	struct sync_ntrie *h = ctx;
+
+	return ntrie_build(h->t, e, n);
+}
+
+struct walk_buf {
+	struct ntrie_entry *e;
+	size_t n, cap;
+};
+
+static int walk_collect(void *ctx, const struct ntrie_entry *e)
+{
+	struct walk_buf *b = ctx;
+
+	if (grow((void **)&b->e, &b->cap, b->n + 1, sizeof(*b->e)) < 0)
+		return -ENOMEM;
+	b->e[b->n++] = *e;
+	return 0;
+}
+
+/* A held entry (seq 0) or change i (seq i + 1); sorted by entry, then
+ * seq, the last of each entry's run says whether it stays. */
+struct merge_item {
+	uint64_t key;
+	uint32_t seq;
+	uint32_t value;
+	uint8_t kind, keep;
+};
+
+static int merge_cmp(const void *a, const void *b)
+{
+	const struct merge_item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int nt_rebuild(struct sync_ntrie *h, const struct sync_change *c, size_t n)
+{
+	struct walk_buf b = { 0 };
+	struct merge_item *m;
+	size_t nm = 0, out = 0;
+	int rc = ntrie_walk(h->t, walk_collect, &b);
+
+	if (rc < 0) {
+		free(b.e);
+		return rc;
+	}
+	m = malloc((b.n + n) * sizeof(*m));
+	if (m == NULL) {
+		free(b.e);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		m[nm++] = (struct merge_item){ b.e[i].key, 0, b.e[i].value, b.e[i].kind, 1 };
+	for (size_t i = 0; i < n; i++)
+		m[nm++] = (struct merge_item){ c[i].e.key, (uint32_t)(i + 1), c[i].e.value, c[i].e.kind,
+					       c[i].add };
+	qsort(m, nm, sizeof(*m), merge_cmp);
+	if (nm > b.cap) {
+		struct ntrie_entry *e = realloc(b.e, nm * sizeof(*e));
+
+		if (e == NULL) {
+			free(b.e);
+			free(m);
+			return -ENOMEM;
+		}
+		b.e = e;
+	}
+	for (size_t i = 0; i < nm; i++) {
+		bool last = i + 1 == nm || m[i + 1].key != m[i].key || m[i + 1].kind != m[i].kind;
+
+		if (last && m[i].keep)
+			b.e[out++] = (struct ntrie_entry){ .key = m[i].key, .value = m[i].value,
+							  .kind = m[i].kind };
+	}
+	free(m);
+	rc = ntrie_build(h->t, b.e, out);
+	free(b.e);
+	if (rc == 0)
+		h->rebuilds++;
+	return rc;
+}
+
+static int nt_apply(void *ctx, const struct sync_change *c, size_t n)
+{
+	struct sync_ntrie *h = ctx;
+
+	if (n > SYNC_REBUILD_ABOVE)
+		return nt_rebuild(h, c, n);
+	for (size_t i = 0; i < n; i++) {
+		int rc = c[i].add ? ntrie_insert(h->t, c[i].e.key, c[i].e.kind, c[i].e.value)
+				  : ntrie_delete(h->t, c[i].e.key, c[i].e.kind);
+
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+static void nt_warn(void *ctx, const char *msg)
+{
+	struct sync_ntrie *h = ctx;
+
+	if (h->warn)
+		h->warn(h->warn_ctx, msg);
+}
+
+const struct sync_ops sync_ntrie_ops = { nt_load, nt_apply, nt_warn };

@@ -86,6 +86,22 @@ struct sync_stats {
 	uint64_t heartbeats;
 };
 
+/* Ready-made ops that keep an ntrie as the list: a load is ntrie_build,
+ * a batch is ntrie_insert/ntrie_delete change by change, or, over
+ * SYNC_REBUILD_ABOVE changes (a bulk order), one ntrie_build of the
+ * entries held merged with the batch (ntrie_walk), so that a full delta
+ * does not fold the whole base again and again.  ctx: a struct
+ * sync_ntrie; the session's thread must be the trie's one writer. */
+#define SYNC_REBUILD_ABOVE 8192
+struct sync_ntrie {
+	struct ntrie *t;
+	uint64_t rebuilds; /* batches applied as one build */
+	/* where warnings go (NULL: nowhere) */
+	void (*warn)(void *warn_ctx, const char *msg);
+	void *warn_ctx;
+};
+extern const struct sync_ops sync_ntrie_ops;
+
 struct sync;
 
 /* A session; nothing is connected until the first sync_step().  The

@@ -156,7 +156,8 @@ static struct {
 	pthread_mutex_t snap_lock;
 	struct ntrie_stats list_snap;
 	struct sync_stats sync_snap;
-	uint64_t rebuilds, rebuilds_snap; /* batches applied as one rebuild */
+	struct sync_ntrie sync_nt;        /* the session's hold on the trie */
+	uint64_t rebuilds_snap;
 	char name[64];
 } app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -231,7 +232,7 @@ static void publish_list_stats(void)
 	pthread_mutex_lock(&app.snap_lock);
 	app.list_snap = ts;
 	app.sync_snap = ss;
-	app.rebuilds_snap = app.rebuilds;
+	app.rebuilds_snap = app.sync_nt.rebuilds;
 	pthread_mutex_unlock(&app.snap_lock);
 }
 
@@ -870,118 +871,7 @@ static int port_init(uint16_t port, uint16_t nq)
 	return rte_eth_dev_start(port);
 }
 
-/* Batches larger than this rebuild the trie from its entries and the
- * batch (one O(n) build) instead of going change by change (each full
- * delta would fold the whole base). */
-#define REBUILD_ABOVE 8192
-
-static int list_load(void *ctx, const struct ntrie_entry *e, size_t n)
-{
-	(void)ctx;
-	return ntrie_build(app.trie, e, n);
-}
-
-struct walk_buf {
-	struct ntrie_entry *e;
-	size_t n, cap;
-};
-
-static int walk_collect(void *ctx, const struct ntrie_entry *e)
-{
-	struct walk_buf *b = ctx;
-
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 4096;
-		struct ntrie_entry *ne = realloc(b->e, cap * sizeof(*ne));
-
-		if (ne == NULL)
-			return -ENOMEM;
-		b->e = ne;
-		b->cap = cap;
-	}
-	b->e[b->n++] = *e;
-	return 0;
-}
-
-/* A held entry (seq 0) or change i (seq i + 1), sorted by entry then seq:
- * the last of each entry's run says whether it stays. */
-struct merge_item {
-	uint64_t key;
-	uint32_t seq;
-	uint8_t kind, keep;
-	uint32_t value;
-};
-
-static int merge_cmp(const void *a, const void *b)
-{
-	const struct merge_item *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int list_rebuild(const struct sync_change *c, size_t n)
-{
-	struct walk_buf b = { 0 };
-	struct merge_item *m;
-	size_t nm = 0, out = 0;
-	int rc = ntrie_walk(app.trie, walk_collect, &b);
-
-	if (rc < 0) {
-		free(b.e);
-		return rc;
-	}
-	m = malloc((b.n + n) * sizeof(*m));
-	if (m == NULL) {
-		free(b.e);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < b.n; i++)
-		m[nm++] = (struct merge_item){ b.e[i].key, 0, b.e[i].kind, 1, b.e[i].value };
-	for (size_t i = 0; i < n; i++)
-		m[nm++] = (struct merge_item){ c[i].e.key, (uint32_t)(i + 1), c[i].e.kind, c[i].add,
-					       c[i].e.value };
-	qsort(m, nm, sizeof(*m), merge_cmp);
-	free(b.e);
-	b.e = malloc(nm * sizeof(*b.e));
-	if (b.e == NULL) {
-		free(m);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < nm; i++) {
-		bool last = i + 1 == nm || m[i + 1].key != m[i].key || m[i + 1].kind != m[i].kind;
-
-		if (last && m[i].keep)
-			b.e[out++] = (struct ntrie_entry){ .key = m[i].key, .value = m[i].value,
-							  .kind = m[i].kind };
-	}
-	free(m);
-	rc = ntrie_build(app.trie, b.e, out);
-	free(b.e);
-	return rc;
-}
-
-static int list_apply(void *ctx, const struct sync_change *c, size_t n)
-{
-	(void)ctx;
-	if (n > REBUILD_ABOVE) {
-		app.rebuilds++;
-		return list_rebuild(c, n);
-	}
-	for (size_t i = 0; i < n; i++) {
-		int rc = c[i].add ? ntrie_insert(app.trie, c[i].e.key, c[i].e.kind, c[i].e.value)
-				  : ntrie_delete(app.trie, c[i].e.key, c[i].e.kind);
-
-		if (rc < 0 && rc != -ENOENT)
-			return rc;
-	}
-	return 0;
-}
-
-static void list_warn(void *ctx, const char *msg)
+static void sync_warn(void *ctx, const char *msg)
 {
 	(void)ctx;
 	fprintf(stderr, "teishi-dp: sync: %s\n", msg);
@@ -1073,7 +963,7 @@ static int sync_setup(void)
 {
 	char host[PATH_MAX], password[512] = "", *colon;
 	struct sync_config sc = { 0 };
-	static const struct sync_ops ops = { list_load, list_apply, list_warn };
+
 	int port = 0, rc;
 
 	snprintf(host, sizeof(host), "%s", app.cfg.redis);
@@ -1112,7 +1002,9 @@ static int sync_setup(void)
 	sc.user = app.cfg.redis_user[0] ? app.cfg.redis_user : NULL;
 	sc.password = app.cfg.redis_password_file[0] ? password : NULL;
 	sc.name = app.name;
-	app.sync = sync_create(&sc, &ops, NULL);
+	app.sync_nt.t = app.trie;
+	app.sync_nt.warn = sync_warn;
+	app.sync = sync_create(&sc, &sync_ntrie_ops, &app.sync_nt);
 	explicit_bzero(password, sizeof(password));
 	if (app.sync == NULL) {
 		fprintf(stderr, "teishi-dp: --redis %s: %s\n", app.cfg.redis, strerror(errno));

@@ -416,11 +416,85 @@ static void test_sync_events_and_heartbeat(void **st)
 	done(s, &h);
 }
 
+static struct sync_change chg(const char *entry, int add)
+{
+	struct sync_change c = { .add = (uint8_t)add };
+
+	assert_int_equal(sync_parse_entry(entry, strlen(entry), &c.e), 0);
+	return c;
+}
+
+static int has(struct ntrie *t, const char *digits)
+{
+	struct ntrie_match m;
+
+	return ntrie_lookup(t, ntrie_key(digits, strlen(digits)), &m);
+}
+
+/* teishi-dp's ops: a small batch change by change, a large one as one
+ * build of the held entries merged with it, in stream order either way. */
+static void test_sync_ntrie_ops_batches_small_and_large(void **st)
+{
+	(void)st;
+	struct sync_ntrie h = { .t = ntrie_create(NULL) };
+	struct ntrie_stats ts;
+	struct ntrie_entry init[3];
+	struct sync_change *c;
+	size_t n = 0;
+	char e[32];
+
+	assert_non_null(h.t);
+	assert_int_equal(sync_parse_entry("81312345678", 11, &init[0]), 0);
+	assert_int_equal(sync_parse_entry("81300000001", 11, &init[1]), 0);
+	assert_int_equal(sync_parse_entry("8166123*", 8, &init[2]), 0);
+	assert_int_equal(sync_ntrie_ops.load(&h, init, 3), 0);
+	struct sync_change small[] = { chg("815012345678", 1), chg("81300000001", 0),
+				       chg("81300000002", 1), chg("81300000002", 0),
+				       chg("81399999999", 0) /* absent: a no-op */ };
+	assert_int_equal(sync_ntrie_ops.apply(&h, small, 5), 0);
+	assert_true(has(h.t, "815012345678"));
+	assert_false(has(h.t, "81300000001"));
+	assert_false(has(h.t, "81300000002"));
+	assert_int_equal(h.rebuilds, 0);
+
+	c = calloc(SYNC_REBUILD_ABOVE + 100, sizeof(*c));
+	assert_non_null(c);
+	for (int i = 0; i < SYNC_REBUILD_ABOVE + 50; i++) {
+		snprintf(e, sizeof(e), "8140%07d", i);
+		c[n++] = chg(e, 1);
+	}
+	c[n++] = chg("81312345678", 0);  /* held, deleted */
+	c[n++] = chg("81311111111", 1);  /* added then deleted in the batch */
+	c[n++] = chg("81311111111", 0);
+	c[n++] = chg("8166123*", 0);     /* deleted then added back */
+	c[n++] = chg("8166123*", 1);
+	c[n++] = chg("81400000007", 1);  /* a duplicate add */
+	c[n++] = chg("81400000008", 0);  /* added earlier in the batch, deleted */
+	assert_int_equal(sync_ntrie_ops.apply(&h, c, n), 0);
+	assert_int_equal(h.rebuilds, 1);
+	assert_true(has(h.t, "81400000000"));
+	assert_true(has(h.t, "81400000007"));
+	assert_false(has(h.t, "81400000008"));
+	snprintf(e, sizeof(e), "8140%07d", SYNC_REBUILD_ABOVE + 49);
+	assert_true(has(h.t, e));
+	assert_false(has(h.t, "81312345678"));
+	assert_false(has(h.t, "81311111111"));
+	assert_true(has(h.t, "81661230000"));
+	assert_true(has(h.t, "815012345678"));
+	ntrie_stats(h.t, &ts);
+	/* 815012345678, 8166123*, and the batch's numbers less 81400000008 */
+	assert_int_equal(ts.entries, 2 + SYNC_REBUILD_ABOVE + 50 - 1);
+	assert_int_equal(ts.prefixes, 1);
+	free(c);
+	ntrie_free(h.t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_parse_entry),
 		cmocka_unit_test(test_sync_config_is_checked),
+		cmocka_unit_test(test_sync_ntrie_ops_batches_small_and_large),
 		cmocka_unit_test_setup(test_sync_loads_then_follows, fresh),
 		cmocka_unit_test_setup(test_sync_applies_many_records_in_one_batch, fresh),
 		cmocka_unit_test_setup(test_sync_skips_bad_entries_and_records_with_a_warning, fresh),
