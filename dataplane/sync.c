@@ -36,7 +36,7 @@ struct sync {
 	char password[256];
 	bool has_user, has_password;
 	char name[SYNC_NAME_MAX];
-	unsigned timeout_ms, block_ms;
+	unsigned timeout_ms, reply_timeout_ms, block_ms;
 	struct sync_ops ops;
 	void *ctx;
 	redisContext *c;
@@ -93,6 +93,7 @@ struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *o
 	}
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
 	s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 2000;
+	s->reply_timeout_ms = cfg->reply_timeout_ms ? cfg->reply_timeout_ms : 10000;
 	s->block_ms = cfg->block_ms ? cfg->block_ms : 100;
 	s->ops = *ops;
 	s->ctx = ctx;
@@ -198,7 +199,7 @@ static int connect_session(struct sync *s)
 	if (s->c->err)
 		return fail(s, -ECONNREFUSED, "connect: %s", s->c->errstr);
 	/* A reply may take the whole XREAD BLOCK before it starts. */
-	if (redisSetTimeout(s->c, tv_ms(s->timeout_ms + s->block_ms)) != REDIS_OK)
+	if (redisSetTimeout(s->c, tv_ms(s->reply_timeout_ms + s->block_ms)) != REDIS_OK)
 		return fail(s, -EIO, "setting the reply timeout: %s", s->c->errstr);
 	if (s->has_password) {
 		const char *av[3] = { "AUTH", s->user, s->password };
@@ -518,6 +519,8 @@ int sync_step(struct sync *s)
 		if (rc < 0)
 			return rc;
 		s->st.state = SYNC_FOLLOWING;
+		/* the caller has its list: no wait in this step */
+		return 0;
 	}
 	rc = sync_flush(s);
 	if (rc < 0)

@@ -40,7 +40,11 @@ struct sync_config {
 	const char *password; /* NULL: no AUTH */
 	const char *name;     /* this dataplane in events and heartbeats
 			       * ([A-Za-z0-9._@:-], at most SYNC_NAME_MAX - 1) */
-	unsigned timeout_ms;  /* connect and reply timeout; 0: 2000 */
+	unsigned timeout_ms;  /* connect timeout; 0: 2000 */
+	/* How long a reply may take beyond block_ms before the connection
+	 * counts as lost; 0: 10000.  Redis answers nothing while it runs a
+	 * transaction, and teishid's bulk order of a million entries is one. */
+	unsigned reply_timeout_ms;
 	unsigned block_ms;    /* longest wait for a change in sync_step; 0: 100 */
 };
 
@@ -111,9 +115,10 @@ struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *o
 /* NULL-safe. */
 void sync_free(struct sync *s);
 
-/* One step: connect and load (or resume) when needed, then wait up to
- * block_ms for changes and hand them to ops->apply.  Returns the number of
- * changes applied (0 when none came), or a negative errno with
+/* One step: when not connected, connect and load (or resume) and return
+ * 0; else wait up to block_ms for changes and hand them to ops->apply.
+ * Returns the number of changes applied (0 when none came), or a negative
+ * errno with
  * sync_error() saying what failed; the connection is then dropped and the
  * next step starts again (the caller waits before it: a step that fails
  * does not sleep). */

@@ -304,6 +304,8 @@ static void test_sync_resumes_after_redis_restart(void **st)
 	assert_int_equal(ss.failures, 1);
 	assert_int_equal(redis_fixture_restart(&rf), 0);
 	change("add", "81501111222");
+	assert_int_equal(sync_step(s), 0); /* reconnected: resumed, nothing read yet */
+	assert_false(matches(&h, "81501111222"));
 	assert_int_equal(sync_step(s), 1);
 	assert_true(matches(&h, "81501111222"));
 	sync_get_stats(s, &ss);
