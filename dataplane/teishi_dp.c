@@ -131,6 +131,13 @@ struct worker {
 	uint64_t c[A__COUNT];
 } __rte_cache_aligned;
 
+/* The list and the session as readers other than the writer see them. */
+struct list_view {
+	struct ntrie_stats ts;
+	struct sync_stats ss;  /* zero in static mode */
+	uint64_t rebuilds;     /* batches applied as one build */
+};
+
 static struct {
 	struct dp_app_config cfg;
 	uint16_t ports[MAX_PORTS];
@@ -153,11 +160,9 @@ static struct {
 	struct sync *sync;
 	pthread_t sync_thread;
 	bool sync_running;
-	pthread_mutex_t snap_lock;
-	struct ntrie_stats list_snap;
-	struct sync_stats sync_snap;
 	struct sync_ntrie sync_nt;        /* the session's hold on the trie */
-	uint64_t rebuilds_snap;
+	pthread_mutex_t snap_lock;
+	struct list_view snap;
 	char name[64];
 } app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -203,36 +208,30 @@ static void trie_retire(void *ctx, void *ptr)
 	}
 }
 
-/* The list's figures (and the session's, ss may be NULL) for readers
- * other than the writer: with --redis the snapshot the sync thread
- * published, since ntrie_stats() may not run beside the writer. */
-static void list_stats(struct ntrie_stats *ts, struct sync_stats *ss)
+/* For readers other than the writer: with --redis the snapshot the sync
+ * thread published, since ntrie_stats() may not run beside the writer. */
+static void list_view(struct list_view *v)
 {
 	if (app.sync == NULL) {
-		ntrie_stats(app.trie, ts);
-		if (ss)
-			memset(ss, 0, sizeof(*ss));
+		memset(v, 0, sizeof(*v));
+		ntrie_stats(app.trie, &v->ts);
 		return;
 	}
 	pthread_mutex_lock(&app.snap_lock);
-	*ts = app.list_snap;
-	if (ss)
-		*ss = app.sync_snap;
+	*v = app.snap;
 	pthread_mutex_unlock(&app.snap_lock);
 }
 
-/* Writer side: publish the figures list_stats() hands out. */
-static void publish_list_stats(void)
+/* Writer side: publish what list_view() hands out. */
+static void publish_list_view(void)
 {
-	struct ntrie_stats ts;
-	struct sync_stats ss;
+	struct list_view v;
 
-	ntrie_stats(app.trie, &ts);
-	sync_get_stats(app.sync, &ss);
+	ntrie_stats(app.trie, &v.ts);
+	sync_get_stats(app.sync, &v.ss);
+	v.rebuilds = app.sync_nt.rebuilds;
 	pthread_mutex_lock(&app.snap_lock);
-	app.list_snap = ts;
-	app.sync_snap = ss;
-	app.rebuilds_snap = app.sync_nt.rebuilds;
+	app.snap = v;
 	pthread_mutex_unlock(&app.snap_lock);
 }
 
@@ -497,12 +496,14 @@ static void write_stats_json(FILE *f)
 {
 	struct totals t;
 	struct headline h;
-	struct ntrie_stats ts;
+	struct list_view lv;
+	const struct ntrie_stats *ts = &lv.ts;
+	const struct sync_stats *ss = &lv.ss;
 	json_t *o, *workers;
 
 	sum_totals(&t);
 	headline(&t, &h);
-	list_stats(&ts, NULL);
+	list_view(&lv);
 	o = json_pack("{sIsIsIsIsIsIsIsIsI}", "frames", (json_int_t)h.frames,
 		      "sip_requests", (json_int_t)h.sip_requests, "invites", (json_int_t)h.invites,
 		      "initial_invites", (json_int_t)h.initial_invites, "blocked",
@@ -521,28 +522,20 @@ static void write_stats_json(FILE *f)
 			    counter_object(reason_name_of, t.dp.reason, VERDICT_R__COUNT));
 	json_object_set_new(o, "pipeline", counter_object(dp_counter_name_of, t.dp.c, DP_C__COUNT));
 	json_object_set_new(o, "app", counter_object(app_counter_name_of, t.a, A__COUNT));
-	json_object_set_new(o, "list", json_pack("{sIsI}", "entries", (json_int_t)ts.entries,
-						 "version", (json_int_t)ts.version));
-	if (app.sync) {
-		struct sync_stats ss;
-		uint64_t rebuilds;
-
-		list_stats(&ts, &ss);
-		pthread_mutex_lock(&app.snap_lock);
-		rebuilds = app.rebuilds_snap;
-		pthread_mutex_unlock(&app.snap_lock);
+	json_object_set_new(o, "list", json_pack("{sIsI}", "entries", (json_int_t)ts->entries,
+						 "version", (json_int_t)ts->version));
+	if (app.sync)
 		json_object_set_new(
 			o, "sync",
 			json_pack("{sssssIsIsIsIsIsIsIsIsIsI}", "state",
-				  ss.state == SYNC_FOLLOWING ? "following" : "down", "stream_id",
-				  ss.last_id, "loads", (json_int_t)ss.loads, "records",
-				  (json_int_t)ss.records, "adds", (json_int_t)ss.adds, "dels",
-				  (json_int_t)ss.dels, "bad_entries",
-				  (json_int_t)(ss.bad_entries + ss.bad_records), "failures",
-				  (json_int_t)ss.failures, "events", (json_int_t)ss.events,
-				  "events_failed", (json_int_t)ss.events_failed, "heartbeats",
-				  (json_int_t)ss.heartbeats, "rebuilds", (json_int_t)rebuilds));
-	}
+				  ss->state == SYNC_FOLLOWING ? "following" : "down", "stream_id",
+				  ss->last_id, "loads", (json_int_t)ss->loads, "records",
+				  (json_int_t)ss->records, "adds", (json_int_t)ss->adds, "dels",
+				  (json_int_t)ss->dels, "bad_entries",
+				  (json_int_t)(ss->bad_entries + ss->bad_records), "failures",
+				  (json_int_t)ss->failures, "events", (json_int_t)ss->events,
+				  "events_failed", (json_int_t)ss->events_failed, "heartbeats",
+				  (json_int_t)ss->heartbeats, "rebuilds", (json_int_t)lv.rebuilds));
 	json_object_set_new(o, "workers", json_integer(app.n_workers));
 	/* Per worker, to show how RSS spread the traffic over the queues. */
 	workers = json_array();
@@ -760,34 +753,34 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 
 static int tel_list(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct ntrie_stats ts;
-
-	struct sync_stats ss;
+	struct list_view lv;
+	const struct ntrie_stats *ts = &lv.ts;
+	const struct sync_stats *ss = &lv.ss;
 
 	(void)cmd;
 	(void)params;
-	list_stats(&ts, &ss);
+	list_view(&lv);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "source", app.cfg.list_path[0] ? app.cfg.list_path
 						 : app.sync		? "redis"
 									: "none");
-	rte_tel_data_add_dict_u64(d, "entries", ts.entries);
-	rte_tel_data_add_dict_u64(d, "prefixes", ts.prefixes);
-	rte_tel_data_add_dict_u64(d, "version", ts.version);
-	rte_tel_data_add_dict_u64(d, "bytes", ts.bytes);
+	rte_tel_data_add_dict_u64(d, "entries", ts->entries);
+	rte_tel_data_add_dict_u64(d, "prefixes", ts->prefixes);
+	rte_tel_data_add_dict_u64(d, "version", ts->version);
+	rte_tel_data_add_dict_u64(d, "bytes", ts->bytes);
 	if (app.sync) {
 		rte_tel_data_add_dict_string(d, "redis", app.cfg.redis);
 		rte_tel_data_add_dict_string(d, "sync_state",
-					     ss.state == SYNC_FOLLOWING ? "following" : "down");
-		rte_tel_data_add_dict_string(d, "stream_id", ss.last_id);
-		rte_tel_data_add_dict_u64(d, "loads", ss.loads);
-		rte_tel_data_add_dict_u64(d, "records", ss.records);
-		rte_tel_data_add_dict_u64(d, "adds", ss.adds);
-		rte_tel_data_add_dict_u64(d, "dels", ss.dels);
-		rte_tel_data_add_dict_u64(d, "bad_entries", ss.bad_entries + ss.bad_records);
-		rte_tel_data_add_dict_u64(d, "failures", ss.failures);
-		rte_tel_data_add_dict_u64(d, "events", ss.events);
-		rte_tel_data_add_dict_u64(d, "events_failed", ss.events_failed);
+					     ss->state == SYNC_FOLLOWING ? "following" : "down");
+		rte_tel_data_add_dict_string(d, "stream_id", ss->last_id);
+		rte_tel_data_add_dict_u64(d, "loads", ss->loads);
+		rte_tel_data_add_dict_u64(d, "records", ss->records);
+		rte_tel_data_add_dict_u64(d, "adds", ss->adds);
+		rte_tel_data_add_dict_u64(d, "dels", ss->dels);
+		rte_tel_data_add_dict_u64(d, "bad_entries", ss->bad_entries + ss->bad_records);
+		rte_tel_data_add_dict_u64(d, "failures", ss->failures);
+		rte_tel_data_add_dict_u64(d, "events", ss->events);
+		rte_tel_data_add_dict_u64(d, "events_failed", ss->events_failed);
 	}
 	return 0;
 }
@@ -933,7 +926,7 @@ static void *sync_main(void *arg)
 			 * the ring, as many as it holds. */
 			if (app.events_f)
 				drain_events();
-			publish_list_stats();
+			publish_list_view();
 			for (int i = 0; i < 10 && !quit; i++)
 				rte_delay_us_sleep(100000);
 			continue;
@@ -952,7 +945,7 @@ static void *sync_main(void *arg)
 			next_hb = realtime_ns() + HEARTBEAT_EVERY_NS;
 		}
 		sync_flush(app.sync);
-		publish_list_stats();
+		publish_list_view();
 	}
 	return NULL;
 }
@@ -1015,7 +1008,7 @@ static int sync_setup(void)
 		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s\n", sync_error(app.sync));
 		return rc;
 	}
-	publish_list_stats();
+	publish_list_view();
 	return 0;
 }
 
@@ -1265,11 +1258,11 @@ int main(int argc, char **argv)
 	}
 	app.started_ns = realtime_ns();
 	{
-		struct ntrie_stats ts;
+		struct list_view lv;
 
-		list_stats(&ts, NULL);
+		list_view(&lv);
 		fprintf(stderr, "teishi-dp: %u port(s), %u worker(s), %" PRIu64 " list entries%s%s\n",
-			app.n_ports, app.n_workers, ts.entries, app.sync ? " from Redis " : "",
+			app.n_ports, app.n_workers, lv.ts.entries, app.sync ? " from Redis " : "",
 			app.sync ? app.cfg.redis : "");
 	}
 

@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import dpdk_run  # noqa: E402
 import netpkt  # noqa: E402
+from test_dp_cli import telemetry  # noqa: E402
 from test_dp_rss import Capture, enter_netns, read_stats, skip, sysctl, wait_iface  # noqa: E402
 
 IFACE = "tsync0"
@@ -193,8 +194,9 @@ def main():
         empty = os.path.join(work, "empty.pcap")
         netpkt.write_pcap(empty, [])
         stats_file = os.path.join(work, "stats.json")
+        prefix = f"teishi-test-{os.getpid()}-sync"
         cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
-               "--file-prefix", f"teishi-test-{os.getpid()}-sync", "--no-pci",
+               "--file-prefix", prefix, "--no-pci",
                "--log-level", "warning"] + dpdk_run.memory_args() + [
                "--vdev", f"net_tap0,iface={IFACE}",
                "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
@@ -249,6 +251,12 @@ def main():
             r = wait_reject(cap, cid, 2.0)
             if r is None or not r.startswith("SIP/2.0 608"):
                 failures.append(f"after the bulk order, {n}: reject {r!r}, want 608")
+        lt = telemetry(prefix, ["/teishi/list"])["/teishi/list"] or {}
+        want = {"source": "redis", "sync_state": "following", "entries": 2 + len(bulk),
+                "stream_id": last, "loads": 1}
+        for k, v in want.items():
+            if lt.get(k) != v:
+                failures.append(f"/teishi/list {k} = {lt.get(k)!r}, want {v!r}")
         hb_entries = redis.cmd("HGET", f"teishi:dataplane:{NAME}", "entries")
         if hb_entries != str(2 + len(bulk)):
             failures.append(f"heartbeat entries {hb_entries} after the bulk order, want {2 + len(bulk)}")
