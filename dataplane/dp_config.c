@@ -14,6 +14,7 @@ enum key {
 	K_REDIS,
 	K_REDIS_USER,
 	K_REDIS_PASSWORD_FILE,
+	K_REDIS_CACHE,
 	K_NAME,
 	K_HEADERS,
 	K_CALLING_ACTION,
@@ -66,6 +67,10 @@ static const struct key_def keys[K__COUNT] = {
 	[K_REDIS_PASSWORD_FILE] = { "redis-password-file", "FILE", "none (no AUTH)",
 				    "file whose first line is the Redis password (never on the "
 				    "command line, where ps shows it)" },
+	[K_REDIS_CACHE] = { "redis-cache", "FILE", "none",
+			    "keep the list in force in FILE (one entry per line, as in Redis; "
+			    "rewritten at most every 10 s while it changes, and at exit); when Redis "
+			    "does not answer at start, start with it and catch up once Redis answers" },
 	[K_NAME] = { "name", "NAME", "teishi-dp@HOSTNAME",
 		     "this dataplane's name in teishi:events and its heartbeat "
 		     "(letters, digits and . _ @ : -)" },
@@ -279,6 +284,11 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 		if (strlen(val) >= sizeof(c->redis_password_file) || val[0] == '\0')
 			goto bad;
 		strcpy(c->redis_password_file, val);
+		return 0;
+	case K_REDIS_CACHE:
+		if (strlen(val) >= sizeof(c->redis_cache) || val[0] == '\0')
+			goto bad;
+		strcpy(c->redis_cache, val);
 		return 0;
 	case K_NAME: {
 		size_t len = strlen(val);
@@ -519,8 +529,8 @@ int dp_config_parse_args(struct dp_app_config *c, int argc, char **argv, char *e
 			 "from one or the other");
 		return -EINVAL;
 	}
-	if (!c->redis[0] && (c->redis_user[0] || c->redis_password_file[0])) {
-		snprintf(err, errlen, "--redis-user and --redis-password-file need --redis");
+	if (!c->redis[0] && (c->redis_user[0] || c->redis_password_file[0] || c->redis_cache[0])) {
+		snprintf(err, errlen, "--redis-user, --redis-password-file and --redis-cache need --redis");
 		return -EINVAL;
 	}
 	return 0;
@@ -595,6 +605,9 @@ void dp_config_foreach(const struct dp_app_config *c,
 			break;
 		case K_REDIS_PASSWORD_FILE:
 			snprintf(buf, sizeof(buf), "%s", c->redis_password_file);
+			break;
+		case K_REDIS_CACHE:
+			snprintf(buf, sizeof(buf), "%s", c->redis_cache);
 			break;
 		case K_NAME:
 			snprintf(buf, sizeof(buf), "%s", c->name);

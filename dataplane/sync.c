@@ -528,6 +528,18 @@ int sync_step(struct sync *s)
 	return follow(s);
 }
 
+int sync_resume_from(struct sync *s, const char *last_id)
+{
+	size_t len = strlen(last_id), dash = strspn(last_id, "0123456789");
+
+	if (len >= SYNC_ID_MAX || dash == 0 || last_id[dash] != '-' || dash + 1 == len ||
+	    strspn(last_id + dash + 1, "0123456789") != len - dash - 1)
+		return -EINVAL;
+	memcpy(s->st.last_id, last_id, len + 1);
+	s->loaded = true;
+	return 0;
+}
+
 static int queue(struct sync *s, enum queued kind, int argc, const char **argv)
 {
 	if (grow((void **)&s->queued, &s->queued_cap, s->n_queued + 1, 1) < 0 ||

@@ -124,6 +124,13 @@ void sync_free(struct sync *s);
  * does not sleep). */
 int sync_step(struct sync *s);
 
+/* Take the caller's list as the set as of stream record last_id (a list
+ * cached by an earlier run that applied up to it), so that the next
+ * connection resumes from there when the stream still holds the record,
+ * and loads the set otherwise.  Returns 0, or -EINVAL for an id that is
+ * not MS-SEQ. */
+int sync_resume_from(struct sync *s, const char *last_id);
+
 /* Queue one event for teishi:events (XADD with MAXLEN ~
  * SYNC_EVENTS_MAXLEN): n field/value pairs, plus "dataplane" = the name.
  * Sent by sync_flush().  -ENOTCONN when the session is down (the event is

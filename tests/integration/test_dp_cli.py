@@ -69,6 +69,7 @@ def main():
                             (["--redis", "127.0.0.1:6379", "--list", lst],
                              "--list and --redis cannot be used together"),
                             (["--redis-user", "dp"], "need --redis"),
+                            (["--redis-cache", "/tmp/x"], "need --redis"),
                             (["--name", "bad name"], "--name bad name: 1 to 63"),
                             (["--redis", "127.0.0.1:1"], "the first load failed: Redis "
                              "127.0.0.1:1: connect:")):

@@ -19,7 +19,10 @@ tap.  It checks that:
   - with Redis killed the list stays as it was (still blocking), and after
     Redis comes back from its AOF a new suspension arrives (resumed, not
     reloaded);
-  - teishi-dp exits 0 on SIGINT and its stats dump has the sync figures.
+  - teishi-dp exits 0 on SIGINT and its stats dump has the sync figures;
+  - --redis-cache holds the list in force and its stream record at exit,
+    and a start with Redis down enforces it, then resumes from that
+    record (no load) once Redis answers.
 
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
@@ -45,6 +48,7 @@ NAME = "dp-sync-test"
 A = "81312345678"   # in Redis at start: 03-1234-5678
 B = "815012345678"  # suspended while running: 050-1234-5678
 C = "81661230001"   # suspended after Redis came back: 06-6123-0001
+D = "81452223333"   # suspended after a start from the cache: 045-222-3333
 
 
 class Redis:
@@ -194,6 +198,7 @@ def main():
         empty = os.path.join(work, "empty.pcap")
         netpkt.write_pcap(empty, [])
         stats_file = os.path.join(work, "stats.json")
+        cache = os.path.join(work, "list.cache")
         prefix = f"teishi-test-{os.getpid()}-sync"
         cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
                "--file-prefix", prefix, "--no-pci",
@@ -201,7 +206,7 @@ def main():
                "--vdev", f"net_tap0,iface={IFACE}",
                "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
                "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
-               "--name", NAME, "--stats-file", stats_file]
+               "--name", NAME, "--stats-file", stats_file, "--redis-cache", cache]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if not wait_iface(IFACE, proc):
             proc.kill()
@@ -319,6 +324,51 @@ def main():
                 or sy.get("failures", 0) < 1:
             failures.append(f"stats sync {sy}: want 1 load (resumed, not reloaded), "
                             f"{2 + len(bulk)} adds, 1 del, a failure")
+
+        # 6. the cache: written at exit with the stream record it includes
+        with open(cache) as f:
+            lines = f.read().split("\n")
+        head = f"# teishi-dp list cache: stream_id {sy.get('stream_id')}"
+        entries = sorted(x for x in lines[1:] if x)
+        want = sorted([B, C] + bulk)
+        if lines[0] != head or entries != want:
+            failures.append(f"cache: first line {lines[0]!r} (want {head!r}), {len(entries)} "
+                            f"entries (want {len(want)}), equal: {entries == want}")
+
+        # 7. a start with Redis down: the cached list is enforced, and the
+        # session resumes from its stream record once Redis answers
+        redis.kill()
+        os.remove(stats_file)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if not wait_iface(IFACE, proc):
+            proc.kill()
+            failures.append(f"no start from the cache: {proc.communicate()[1][-500:]}")
+            raise RuntimeError("teishi-dp did not start with Redis down")
+        cap = Capture(IFACE)
+        cap.start()
+        snd = Sender()
+        snd.n = 10000
+        time.sleep(0.2)
+        r, _ = until_blocked(cap, snd, B, 3.0)
+        if r is None:
+            failures.append(f"started from the cache with Redis down: {B} not blocked")
+        redis.start()
+        redis.change("add", D)
+        r, secs = until_blocked(cap, snd, D, 8.0)
+        if r is None:
+            failures.append(f"{D} suspended once Redis answered: never blocked")
+        cap.finish()
+        cap = None
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+        sys.stderr.write(err)
+        if proc.returncode != 0 or "enforcing the cached list" not in err:
+            failures.append(f"start from the cache: exit {proc.returncode}, stderr says so: "
+                            f"{'enforcing the cached list' in err}")
+        sy = (read_stats(stats_file, 2.0) or {}).get("sync", {})
+        if sy.get("loads") != 0 or sy.get("adds") != 1:
+            failures.append(f"after the cached start, stats sync {sy}: want no load (resumed "
+                            "from the cache's record) and the one add")
     finally:
         if proc and proc.poll() is None:
             proc.kill()

@@ -418,6 +418,42 @@ static void test_sync_events_and_heartbeat(void **st)
 	done(s, &h);
 }
 
+/* A list cached by an earlier run, up to a stream record: the next
+ * connection resumes from that record when the stream has it, and loads
+ * the set when it does not. */
+static void test_sync_resumes_from_a_cached_position(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+	char last[SYNC_ID_MAX];
+
+	change("add", "81312345678");
+	snprintf(last, sizeof(last), "%s", change("add", "81312345679"));
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_resume_from(s, "12-"), -EINVAL);
+	assert_int_equal(sync_resume_from(s, "x-1"), -EINVAL);
+	assert_int_equal(sync_resume_from(s, "12"), -EINVAL);
+	assert_int_equal(sync_resume_from(s, last), 0);
+	change("add", "81501111222");
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.loads, 0); /* resumed: no load */
+	assert_int_equal(sync_step(s), 1);
+	assert_true(matches(&h, "81501111222"));
+	done(s, &h);
+
+	/* a position the stream does not hold: the whole set */
+	s = session(&h, "pw-sync");
+	assert_int_equal(sync_resume_from(s, "1-0"), 0);
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.loads, 1);
+	assert_int_equal(h.last_load_n, 3);
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.loads, 1);
+	done(s, &h);
+}
+
 static struct sync_change chg(const char *entry, int add)
 {
 	struct sync_change c = { .add = (uint8_t)add };
@@ -503,6 +539,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_resumes_after_redis_restart, fresh),
 		cmocka_unit_test_setup(test_sync_reloads_when_the_stream_lost_its_place, fresh),
 		cmocka_unit_test_setup(test_sync_reloads_after_a_failed_apply, fresh),
+		cmocka_unit_test_setup(test_sync_resumes_from_a_cached_position, fresh),
 		cmocka_unit_test_setup(test_sync_refused_auth_and_foreign_schema, fresh),
 		cmocka_unit_test_setup(test_sync_events_and_heartbeat, fresh),
 	};
