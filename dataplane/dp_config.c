@@ -15,6 +15,7 @@ enum key {
 	K_REDIS_USER,
 	K_REDIS_PASSWORD_FILE,
 	K_REDIS_CACHE,
+	K_REDIS_WRITE,
 	K_NAME,
 	K_HEADERS,
 	K_CALLING_ACTION,
@@ -71,6 +72,9 @@ static const struct key_def keys[K__COUNT] = {
 			    "keep the list in force in FILE (one entry per line, as in Redis; "
 			    "rewritten at most every 10 s while it changes, and at exit); when Redis "
 			    "does not answer at start, start with it and catch up once Redis answers" },
+	[K_REDIS_WRITE] = { "redis-write", "HOST:PORT|/SOCKET", "the --redis server",
+			    "where events and heartbeats go when --redis is a read-only replica "
+			    "(its primary; same user and password)" },
 	[K_NAME] = { "name", "NAME", "teishi-dp@HOSTNAME",
 		     "this dataplane's name in teishi:events and its heartbeat "
 		     "(letters, digits and . _ @ : -)" },
@@ -263,16 +267,18 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 			goto bad;
 		strcpy(c->list_path, val);
 		return 0;
-	case K_REDIS: {
+	case K_REDIS:
+	case K_REDIS_WRITE: {
 		const char *colon = strrchr(val, ':');
+		char *dst = k == K_REDIS ? c->redis : c->redis_write;
 		uint32_t port;
 
-		if (strlen(val) >= sizeof(c->redis))
+		if (strlen(val) >= PATH_MAX)
 			goto bad;
 		if (val[0] != '/' && (colon == NULL || colon == val || parse_u32(colon + 1, 1, 65535, &port) < 0))
 			return fail(err, errlen, -EINVAL,
 				    "--%s %s: HOST:PORT or the path of a unix socket is needed", name, val);
-		strcpy(c->redis, val);
+		strcpy(dst, val);
 		return 0;
 	}
 	case K_REDIS_USER:
@@ -529,8 +535,10 @@ int dp_config_parse_args(struct dp_app_config *c, int argc, char **argv, char *e
 			 "from one or the other");
 		return -EINVAL;
 	}
-	if (!c->redis[0] && (c->redis_user[0] || c->redis_password_file[0] || c->redis_cache[0])) {
-		snprintf(err, errlen, "--redis-user, --redis-password-file and --redis-cache need --redis");
+	if (!c->redis[0] && (c->redis_user[0] || c->redis_password_file[0] || c->redis_cache[0] ||
+			     c->redis_write[0])) {
+		snprintf(err, errlen, "--redis-user, --redis-password-file, --redis-cache and "
+			 "--redis-write need --redis");
 		return -EINVAL;
 	}
 	return 0;
@@ -608,6 +616,9 @@ void dp_config_foreach(const struct dp_app_config *c,
 			break;
 		case K_REDIS_CACHE:
 			snprintf(buf, sizeof(buf), "%s", c->redis_cache);
+			break;
+		case K_REDIS_WRITE:
+			snprintf(buf, sizeof(buf), "%s", c->redis_write);
 			break;
 		case K_NAME:
 			snprintf(buf, sizeof(buf), "%s", c->name);

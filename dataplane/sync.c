@@ -32,6 +32,11 @@ enum queued {
 struct sync {
 	char host[256];
 	int port;
+	char whost[256];      /* where events and heartbeats go, when not host */
+	int wport;
+	bool wsep;            /* they go to their own connection, w */
+	redisContext *w;
+	double w_retry_at;    /* no new write connection before this (monotonic s) */
 	char user[128];
 	char password[256];
 	bool has_user, has_password;
@@ -40,7 +45,8 @@ struct sync {
 	struct sync_ops ops;
 	void *ctx;
 	redisContext *c;
-	bool loaded;          /* last_id is a record of the set we hold */
+	bool loaded;
+	bool w_down_said;     /* the write connection's failure was reported */          /* last_id is a record of the set we hold */
 	uint8_t *queued;      /* the kinds of the replies still to read */
 	size_t n_queued, queued_cap;
 	struct sync_change *chg;
@@ -74,7 +80,10 @@ struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *o
 	    cfg->name == NULL || !name_ok(cfg->name) ||
 	    (cfg->user && strlen(cfg->user) >= sizeof(s->user)) ||
 	    (cfg->password && strlen(cfg->password) >= sizeof(s->password)) ||
-	    (cfg->host[0] != '/' && (cfg->port <= 0 || cfg->port > 65535))) {
+	    (cfg->host[0] != '/' && (cfg->port <= 0 || cfg->port > 65535)) ||
+	    (cfg->write_host && cfg->write_host[0] &&
+	     (strlen(cfg->write_host) >= sizeof(s->host) ||
+	      (cfg->write_host[0] != '/' && (cfg->write_port <= 0 || cfg->write_port > 65535))))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -83,6 +92,11 @@ struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *o
 		return NULL;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	s->port = cfg->port;
+	if (cfg->write_host && cfg->write_host[0]) {
+		snprintf(s->whost, sizeof(s->whost), "%s", cfg->write_host);
+		s->wport = cfg->write_port;
+		s->wsep = true;
+	}
 	if (cfg->user && cfg->user[0]) {
 		snprintf(s->user, sizeof(s->user), "%s", cfg->user);
 		s->has_user = true;
@@ -106,15 +120,22 @@ static void disconnect(struct sync *s)
 	if (s->c)
 		redisFree(s->c);
 	s->c = NULL;
-	s->n_queued = 0;
+	if (!s->wsep)
+		s->n_queued = 0;
 	s->st.state = SYNC_DOWN;
 }
+
+/* The separate write connection failed: its queued events are lost with
+ * it (counted) and the next one is tried a second later. */
+static void wdrop(struct sync *s, const char *what, const char *why);
 
 void sync_free(struct sync *s)
 {
 	if (s == NULL)
 		return;
 	disconnect(s);
+	if (s->w)
+		redisFree(s->w);
 	free(s->queued);
 	free(s->chg);
 	free(s);
@@ -156,7 +177,7 @@ static int fail(struct sync *s, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->err + n, sizeof(s->err) - (size_t)n, fmt, ap);
 	va_end(ap);
-	for (size_t i = 0; i < s->n_queued; i++)
+	for (size_t i = 0; !s->wsep && i < s->n_queued; i++)
 		s->st.events_failed += s->queued[i] == Q_EVENT;
 	disconnect(s);
 	s->st.failures++;
@@ -188,39 +209,57 @@ static struct timeval tv_ms(unsigned ms)
 	return tv;
 }
 
-static int connect_session(struct sync *s)
+/* A connection to host:port (a unix socket when host starts with '/'),
+ * authenticated, with the reply timeout set; NULL with why set. */
+static redisContext *open_conn(struct sync *s, const char *host, int port, char *why,
+			       size_t whylen)
 {
+	redisContext *c = host[0] == '/' ? redisConnectUnixWithTimeout(host, tv_ms(s->timeout_ms))
+					 : redisConnectWithTimeout(host, port, tv_ms(s->timeout_ms));
 	redisReply *r;
 
-	s->c = s->host[0] == '/' ? redisConnectUnixWithTimeout(s->host, tv_ms(s->timeout_ms))
-				 : redisConnectWithTimeout(s->host, s->port, tv_ms(s->timeout_ms));
-	if (s->c == NULL)
-		return fail(s, -ENOMEM, "connect: out of memory");
-	if (s->c->err)
-		return fail(s, -ECONNREFUSED, "connect: %s", s->c->errstr);
+	if (c == NULL) {
+		snprintf(why, whylen, "connect: out of memory");
+		return NULL;
+	}
+	if (c->err) {
+		snprintf(why, whylen, "connect: %s", c->errstr);
+		redisFree(c);
+		return NULL;
+	}
 	/* A reply may take the whole XREAD BLOCK before it starts. */
-	if (redisSetTimeout(s->c, tv_ms(s->reply_timeout_ms + s->block_ms)) != REDIS_OK)
-		return fail(s, -EIO, "setting the reply timeout: %s", s->c->errstr);
+	if (redisSetTimeout(c, tv_ms(s->reply_timeout_ms + s->block_ms)) != REDIS_OK) {
+		snprintf(why, whylen, "setting the reply timeout: %s", c->errstr);
+		redisFree(c);
+		return NULL;
+	}
 	if (s->has_password) {
 		const char *av[3] = { "AUTH", s->user, s->password };
 
-		if (!s->has_user) {
+		if (!s->has_user)
 			av[1] = s->password;
-			r = redisCommandArgv(s->c, 2, av, NULL);
-		} else {
-			r = redisCommandArgv(s->c, 3, av, NULL);
-		}
-		if (r == NULL)
-			return fail(s, -EIO, "AUTH: %s", s->c->errstr);
-		if (r->type == REDIS_REPLY_ERROR) {
-			int rc = fail(s, -EACCES, "AUTH%s%s refused: %s", s->has_user ? " as " : "",
-				      s->has_user ? s->user : "", r->str);
-
-			freeReplyObject(r);
-			return rc;
+		r = redisCommandArgv(c, s->has_user ? 3 : 2, av, NULL);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			snprintf(why, whylen, "AUTH%s%s refused: %s", s->has_user ? " as " : "",
+				 s->has_user ? s->user : "", r ? r->str : c->errstr);
+			if (r)
+				freeReplyObject(r);
+			redisFree(c);
+			return NULL;
 		}
 		freeReplyObject(r);
 	}
+	return c;
+}
+
+static int connect_session(struct sync *s)
+{
+	char why[300];
+	redisReply *r;
+
+	s->c = open_conn(s, s->host, s->port, why, sizeof(why));
+	if (s->c == NULL)
+		return fail(s, strstr(why, "AUTH") ? -EACCES : -ECONNREFUSED, "%s", why);
 	/* The schema this code reads; nothing there yet is a Redis that
 	 * teishid has not written to: an empty list. */
 	{
@@ -523,7 +562,7 @@ int sync_step(struct sync *s)
 		return 0;
 	}
 	rc = sync_flush(s);
-	if (rc < 0)
+	if (rc < 0 && !s->wsep)
 		return rc;
 	return follow(s);
 }
@@ -540,10 +579,60 @@ int sync_resume_from(struct sync *s, const char *last_id)
 	return 0;
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void wdrop(struct sync *s, const char *what, const char *why)
+{
+	for (size_t i = 0; i < s->n_queued; i++)
+		s->st.events_failed += s->queued[i] == Q_EVENT;
+	s->n_queued = 0;
+	if (s->w)
+		redisFree(s->w);
+	s->w = NULL;
+	s->w_retry_at = mono_s() + 1.0;
+	if (!s->w_down_said)
+		warn(s, "events and heartbeats to %s%s%d: %s: %s (counted as failed; retrying every "
+		     "second)", s->whost, s->whost[0] == '/' ? "" : ":", s->whost[0] == '/' ? 0 : s->wport,
+		     what, why);
+	s->w_down_said = true;
+}
+
+/* Where events and heartbeats go: the session's connection, or their own
+ * (connected here, at most once a second); NULL when there is none. */
+static redisContext *wctx(struct sync *s)
+{
+	char why[300];
+
+	if (!s->wsep)
+		return s->c;
+	if (s->w == NULL && mono_s() >= s->w_retry_at) {
+		s->w = open_conn(s, s->whost, s->wport, why, sizeof(why));
+		if (s->w == NULL)
+			wdrop(s, "connect", why);
+		else if (s->w_down_said)
+			warn(s, "events and heartbeats to %s: connected again", s->whost);
+		if (s->w)
+			s->w_down_said = false;
+	}
+	return s->w;
+}
+
 static int queue(struct sync *s, enum queued kind, int argc, const char **argv)
 {
+	redisContext *c = wctx(s);
+
+	if (c == NULL) {
+		s->st.events_failed += kind == Q_EVENT;
+		return -ENOTCONN;
+	}
 	if (grow((void **)&s->queued, &s->queued_cap, s->n_queued + 1, 1) < 0 ||
-	    redisAppendCommandArgv(s->c, argc, argv, NULL) != REDIS_OK) {
+	    redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) {
 		s->st.events_failed += kind == Q_EVENT;
 		return -ENOMEM;
 	}
@@ -558,10 +647,6 @@ int sync_event(struct sync *s, const char *const *fields, const char *const *val
 	const char *av[8 + 2 * EVENT_MAX_FIELDS];
 	int ac = 0;
 
-	if (s->c == NULL) {
-		s->st.events_failed++;
-		return -ENOTCONN;
-	}
 	if (n > EVENT_MAX_FIELDS) {
 		s->st.events_failed++;
 		return -EINVAL;
@@ -602,8 +687,6 @@ int sync_heartbeat(struct sync *s, const char *const *fields, const char *const 
 	const char *add[] = { "SADD", SYNC_DATAPLANES_KEY, s->name };
 	int ac = 0, rc;
 
-	if (s->c == NULL)
-		return -ENOTCONN;
 	if (n > EVENT_MAX_FIELDS)
 		return -EINVAL;
 	snprintf(key, sizeof(key), "%s%s", SYNC_DATAPLANE_PREFIX, s->name);
@@ -629,34 +712,42 @@ int sync_heartbeat(struct sync *s, const char *const *fields, const char *const 
 
 int sync_flush(struct sync *s)
 {
-	size_t i;
+	redisContext *c = s->wsep ? s->w : s->c;
+	unsigned refused = 0;
+	char first[200] = "";
 
-	if (s->c == NULL)
+	if (c == NULL)
 		return s->n_queued ? -ENOTCONN : 0;
-	for (i = 0; i < s->n_queued; i++) {
+	for (size_t i = 0; i < s->n_queued; i++) {
 		void *rv = NULL;
 		redisReply *r;
 
-		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
+		if (redisGetReply(c, &rv) != REDIS_OK || rv == NULL) {
+			const char *why = c->errstr[0] ? c->errstr : "connection lost";
+
 			/* the unread ones are lost with the connection */
 			memmove(s->queued, s->queued + i, s->n_queued - i);
 			s->n_queued -= i;
-			return fail(s, -EIO, "sending events: %s",
-				    s->c->errstr[0] ? s->c->errstr : "connection lost");
+			if (s->wsep) {
+				wdrop(s, "sending", why);
+				return -EIO;
+			}
+			return fail(s, -EIO, "sending events: %s", why);
 		}
 		r = rv;
-		if (s->queued[i] == Q_EVENT) {
-			if (r->type == REDIS_REPLY_ERROR) {
-				s->st.events_failed++;
-				warn(s, "XADD %s refused: %s", SYNC_EVENTS_KEY, r->str);
-			} else {
-				s->st.events++;
-			}
-		} else if (r->type == REDIS_REPLY_ERROR) {
-			warn(s, "heartbeat refused: %s", r->str);
+		if (r->type == REDIS_REPLY_ERROR) {
+			/* one line per flush, not one per event (a read-only
+			 * replica refuses them all) */
+			if (refused++ == 0)
+				snprintf(first, sizeof(first), "%s", r->str);
+			s->st.events_failed += s->queued[i] == Q_EVENT;
+		} else {
+			s->st.events += s->queued[i] == Q_EVENT;
 		}
 		freeReplyObject(r);
 	}
+	if (refused)
+		warn(s, "%u of %zu event and heartbeat writes refused: %s", refused, s->n_queued, first);
 	s->n_queued = 0;
 	return 0;
 }

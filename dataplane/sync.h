@@ -38,6 +38,11 @@ struct sync_config {
 	int port;             /* TCP port; ignored for a unix socket */
 	const char *user;     /* ACL user, or NULL (AUTH with the password alone) */
 	const char *password; /* NULL: no AUTH */
+	/* Where events and heartbeats go when host is a read-only replica:
+	 * the primary (same auth), on a connection of their own whose loss
+	 * never stops the following; NULL: host. */
+	const char *write_host;
+	int write_port;
 	const char *name;     /* this dataplane in events and heartbeats
 			       * ([A-Za-z0-9._@:-], at most SYNC_NAME_MAX - 1) */
 	unsigned timeout_ms;  /* connect timeout; 0: 2000 */

@@ -1091,21 +1091,31 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
+/* HOST:PORT (checked by dp_config) into host and the port; a unix
+ * socket path is copied whole, port 0. */
+static int split_addr(const char *addr, char *host, size_t cap)
+{
+	char *colon;
+
+	snprintf(host, cap, "%s", addr);
+	if (host[0] == '/')
+		return 0;
+	colon = strrchr(host, ':');
+	*colon = '\0';
+	return atoi(colon + 1);
+}
+
 /* The session from --redis and friends, and the list's first load: the
  * workers start with it. */
 static int sync_setup(void)
 {
-	char host[PATH_MAX], password[512] = "", *colon;
+	char host[PATH_MAX], whost[PATH_MAX], password[512] = "";
 	struct sync_config sc = { 0 };
+	int port, wport = 0, rc;
 
-	int port = 0, rc;
-
-	snprintf(host, sizeof(host), "%s", app.cfg.redis);
-	if (host[0] != '/') {
-		colon = strrchr(host, ':');
-		*colon = '\0';
-		port = atoi(colon + 1);
-	}
+	port = split_addr(app.cfg.redis, host, sizeof(host));
+	if (app.cfg.redis_write[0])
+		wport = split_addr(app.cfg.redis_write, whost, sizeof(whost));
 	if (app.cfg.redis_password_file[0]) {
 		FILE *f = fopen(app.cfg.redis_password_file, "r");
 
@@ -1133,6 +1143,8 @@ static int sync_setup(void)
 	}
 	sc.host = host;
 	sc.port = port;
+	sc.write_host = app.cfg.redis_write[0] ? whost : NULL;
+	sc.write_port = wport;
 	sc.user = app.cfg.redis_user[0] ? app.cfg.redis_user : NULL;
 	sc.password = app.cfg.redis_password_file[0] ? password : NULL;
 	sc.name = app.name;

@@ -70,6 +70,9 @@ def main():
                              "--list and --redis cannot be used together"),
                             (["--redis-user", "dp"], "need --redis"),
                             (["--redis-cache", "/tmp/x"], "need --redis"),
+                            (["--redis-write", "127.0.0.1:6379"], "need --redis"),
+                            (["--redis", "127.0.0.1:1", "--redis-write", "x"],
+                             "--redis-write x: HOST:PORT"),
                             (["--name", "bad name"], "--name bad name: 1 to 63"),
                             (["--redis", "127.0.0.1:1"], "the first load failed: Redis "
                              "127.0.0.1:1: connect:")):

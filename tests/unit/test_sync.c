@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -454,6 +455,99 @@ static void test_sync_resumes_from_a_cached_position(void **st)
 	done(s, &h);
 }
 
+/* A command to another server of the fixture kind. */
+static const char *R2(struct redis_fixture *f, const char *first, ...)
+{
+	static char out[4096];
+	const char *av[16];
+	int ac = 0;
+	va_list ap;
+
+	av[ac++] = first;
+	va_start(ap, first);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && ac < 16;)
+		av[ac++] = a;
+	va_end(ap);
+	assert_int_equal(redis_fixture_cmd(f, out, sizeof(out), ac, av), 0);
+	return out;
+}
+
+/* A dataplane at a site with a read-only replica: it follows the replica
+ * and writes events and heartbeats to the primary; pointed at the replica
+ * alone, its writes are refused (counted, one warning a flush) and the
+ * following goes on. */
+static void test_sync_follows_a_replica_and_writes_to_the_primary(void **st)
+{
+	(void)st;
+	struct redis_fixture rep;
+	struct redis_fixture_opts o = { .aof = 0, .password = "pw-sync" };
+	struct holder h;
+	struct sync_stats ss;
+	char port[16];
+	const char *f[] = { "side" }, *v[] = { "calling" }, *hf[] = { "entries" }, *hv[] = { "1" };
+
+	assert_int_equal(redis_fixture_start(&o, &rep), 0);
+	snprintf(port, sizeof(port), "%d", rf.port);
+	R2(&rep, "CONFIG", "SET", "masterauth", "pw-sync", NULL);
+	R2(&rep, "REPLICAOF", "127.0.0.1", port, NULL);
+	change("add", "81312345678");
+	for (int i = 0; i < 200 && !strstr(R2(&rep, "INFO", "replication", NULL),
+					   "master_link_status:up"); i++)
+		usleep(20000);
+	for (int i = 0; i < 200 && strcmp(R2(&rep, "SCARD", "teishi:entries", NULL), "1"); i++)
+		usleep(20000);
+
+	struct sync_config c = { .host = rep.host, .port = rep.port, .write_host = rf.host,
+				 .write_port = rf.port, .password = "pw-sync", .name = "dp-site-b",
+				 .block_ms = 50 };
+	memset(&h, 0, sizeof(h));
+	h.t = ntrie_create(NULL);
+	struct sync *s = sync_create(&c, &ops, &h);
+	assert_non_null(s);
+	assert_int_equal(sync_step(s), 0);
+	assert_true(matches(&h, "81312345678"));
+	change("add", "81501111222"); /* on the primary */
+	int got = 0;
+	for (int i = 0; i < 20 && got == 0; i++)
+		got = sync_step(s);
+	assert_int_equal(got, 1);
+	assert_true(matches(&h, "81501111222"));
+	assert_int_equal(sync_event(s, f, v, 1), 0);
+	assert_int_equal(sync_heartbeat(s, hf, hv, 1, 10), 0);
+	assert_int_equal(sync_flush(s), 0);
+	assert_string_equal(R("XLEN", "teishi:events", NULL), "1");
+	assert_string_equal(R("HGET", "teishi:dataplane:dp-site-b", "entries", NULL), "1");
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.events, 1);
+	assert_int_equal(ss.events_failed, 0);
+	sync_free(s);
+	ntrie_free(h.t);
+
+	/* the replica alone: writes refused, following unharmed */
+	c.write_host = NULL;
+	memset(&h, 0, sizeof(h));
+	h.t = ntrie_create(NULL);
+	s = sync_create(&c, &ops, &h);
+	assert_int_equal(sync_step(s), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sync_event(s, f, v, 1), 0);
+	assert_int_equal(sync_flush(s), 0);
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.events, 0);
+	assert_int_equal(ss.events_failed, 3);
+	assert_int_equal(h.n_warn, 1);
+	assert_non_null(strstr(h.warnings[0], "3 of 3 event and heartbeat writes refused: READONLY"));
+	change("add", "81600000000");
+	got = 0;
+	for (int i = 0; i < 20 && got == 0; i++)
+		got = sync_step(s);
+	assert_int_equal(got, 1);
+	assert_int_equal(ss.state, SYNC_FOLLOWING);
+	sync_free(s);
+	ntrie_free(h.t);
+	redis_fixture_stop(&rep);
+}
+
 static struct sync_change chg(const char *entry, int add)
 {
 	struct sync_change c = { .add = (uint8_t)add };
@@ -540,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_reloads_when_the_stream_lost_its_place, fresh),
 		cmocka_unit_test_setup(test_sync_reloads_after_a_failed_apply, fresh),
 		cmocka_unit_test_setup(test_sync_resumes_from_a_cached_position, fresh),
+		cmocka_unit_test_setup(test_sync_follows_a_replica_and_writes_to_the_primary, fresh),
 		cmocka_unit_test_setup(test_sync_refused_auth_and_foreign_schema, fresh),
 		cmocka_unit_test_setup(test_sync_events_and_heartbeat, fresh),
 	};
