@@ -6,6 +6,7 @@
  * XREAD, because a blocking command's reply must be the next one read.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -342,6 +343,7 @@ static int load_all(struct sync *s)
 	struct ntrie_entry *e = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t bad = 0;
+	char first_bad[80] = "";
 	redisReply *r = cmd(s, 6, rev);
 	int rc;
 
@@ -393,17 +395,16 @@ static int load_all(struct sync *s)
 				n++;
 				continue;
 			}
-			bad++;
-			if (x->type == REDIS_REPLY_STRING) {
-				char q[80];
-
-				quote(q, sizeof(q), x->str, x->len);
-				warn(s, "%s: entry \"%s\" is not 1-15 digits with an optional '*': skipped",
-				     SYNC_ENTRIES_KEY, q);
-			}
+			if (bad++ == 0 && x->type == REDIS_REPLY_STRING)
+				quote(first_bad, sizeof(first_bad), x->str, x->len);
 		}
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0);
+	/* one line a load, however many */
+	if (bad)
+		warn(s, "%s: %" PRIu64 " %s not 1-15 digits with an optional '*' "
+		     "(the first: \"%s\"): skipped", SYNC_ENTRIES_KEY, bad,
+		     bad == 1 ? "entry is" : "entries are", first_bad);
 	rc = s->ops.load(s->ctx, e, n);
 	free(e);
 	if (rc < 0)
@@ -448,6 +449,8 @@ static int record_changes(struct sync *s, const char *id, const redisReply *kv, 
 	const redisReply *op = field(kv, "op"), *ents = field(kv, "entries");
 	uint8_t add;
 	const char *p, *end;
+	char first_bad[80] = "";
+	uint64_t bad = 0;
 
 	if (op == NULL || op->type != REDIS_REPLY_STRING || ents == NULL ||
 	    ents->type != REDIS_REPLY_STRING ||
@@ -476,16 +479,18 @@ static int record_changes(struct sync *s, const char *id, const redisReply *kv, 
 					s->st.adds++;
 				else
 					s->st.dels++;
-			} else {
-				char qq[80];
-
-				quote(qq, sizeof(qq), p, len);
-				s->st.bad_entries++;
-				warn(s, "%s %s: entry \"%s\" is not 1-15 digits with an optional '*': skipped",
-				     SYNC_CHANGES_KEY, id, qq);
+			} else if (bad++ == 0) {
+				quote(first_bad, sizeof(first_bad), p, len);
 			}
 		}
 		p = q + 1;
+	}
+	/* one line a record, however many */
+	if (bad) {
+		s->st.bad_entries += bad;
+		warn(s, "%s %s: %" PRIu64 " %s not 1-15 digits with an optional '*' "
+		     "(the first: \"%s\"): skipped", SYNC_CHANGES_KEY, id, bad,
+		     bad == 1 ? "entry is" : "entries are", first_bad);
 	}
 	return 0;
 }
