@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Real SIP peers through teishi-dp: SIPp calls SIPp across the bump.
+"""The whole chain with real SIP peers: an order given with teishictl
+changes what SIPp's calls get across teishi-dp.
 
 Three network namespaces: the caller's (a SIPp UAC at 10.9.0.1), the
-callee's (a SIPp UAS at 10.9.0.2) and the test's, where teishi-dp runs
+callee's (a SIPp UAS at 10.9.0.2) and the test's, where redis-server
+(AOF, appendfsync always), teishid and teishi-dp --redis run, teishi-dp
 with port 0 on a tap bridged to the caller and port 1 on a tap bridged to
-the callee, so that every frame between them, ARP included, crosses
-teishi-dp.  The list holds 03-1234-5678 and 050-1111-2222.
+the callee, so that every frame between them, ARP included, crosses it.
+Police orders suspend 03-1234-5678 and 050-1111-2222 before teishi-dp
+starts.
 
-  - calls from an unlisted number complete (INVITE, 200, ACK, BYE, 200
-    through teishi-dp, answered by the UAS);
+  - calls from an unlisted number (03-9999-8888) complete (INVITE, 200,
+    ACK, BYE, 200 through teishi-dp, answered by the UAS);
   - calls from 03-1234-5678 get 608 from teishi-dp (the UAC's scenario
-    requires it, then ACKs it); the UAS never sees them;
-  - calls to 050-1111-2222 get 404;
-  - teishi-dp's counters agree: blocked by side, rejects sent.
+    requires it, then ACKs it), calls to 050-1111-2222 get 404;
+  - `teishictl suspend` of 03-9999-8888 while teishi-dp runs: once
+    `teishictl dataplanes` says every dataplane is current, its calls get
+    608; `teishictl lift`: they complete again;
+  - the UAS's message log holds no blocked INVITE; teishi-dp's counters
+    and `teishictl events` agree.
 
 SIPp's own exit status says whether every call went as its scenario
-requires.  Needs root, /dev/net/tun and sipp; exits 77 (skip) otherwise.
+requires.  Needs root, /dev/net/tun, sipp, redis-server and teishid;
+exits 77 (skip) otherwise.
 """
 import json
 import os
@@ -35,6 +42,7 @@ from test_dp_rss import enter_netns, read_stats, skip, sysctl, wait_iface  # noq
 TAPS = ("e2e0", "e2e1")       # teishi-dp's ports 0 (caller side) and 1
 CALLER, CALLEE = "10.9.0.1", "10.9.0.2"
 CALLS = 4
+PASSWORD = "pw-e2e"
 
 
 def sh(*args, ns=None):
@@ -71,6 +79,21 @@ def plumb(pid):
     raise RuntimeError("bridge ports never forwarding")
 
 
+def control_binaries():
+    build = os.environ.get("TEISHI_BUILD_ROOT", "")
+    d, c = (os.path.join(build, "control", x) for x in ("teishid", "teishictl"))
+    return (d, c) if os.access(d, os.X_OK) and os.access(c, os.X_OK) else (None, None)
+
+
+def wait_for(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def sipp(ns, args, timeout=60):
     p = subprocess.run(["ip", "netns", "exec", ns, "sipp"] + args, capture_output=True,
                        text=True, timeout=timeout, stdin=subprocess.DEVNULL)
@@ -84,6 +107,11 @@ def main():
         skip("no /dev/net/tun")
     if shutil.which("sipp") is None:
         skip("sipp (Debian sip-tester) missing")
+    if shutil.which("redis-server") is None:
+        skip("redis-server missing")
+    teishid, teishictl = control_binaries()
+    if teishid is None:
+        skip("teishid not built")
     run = dpdk_run.require_dp()
     pid = os.getpid()
     ns = f"teishi-e2e-{pid}"
@@ -96,26 +124,62 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     fixtures = os.path.join(here, "..", "fixtures", "sipp")
     failures = []
-    proc = uas = None
+    proc = uas = redis = daemon = None
     try:
         enter_netns(ns)
         sysctl("net/ipv6/conf/all/disable_ipv6", "1")
         sysctl("net/ipv6/conf/default/disable_ipv6", "1")
-        lst = os.path.join(work, "list.txt")
-        with open(lst, "w") as f:
-            f.write("03-1234-5678\n050-1111-2222\n")
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        redis = subprocess.Popen(
+            ["redis-server", "--port", "16380", "--bind", "127.0.0.1", "--dir", work,
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+             "--requirepass", PASSWORD, "--logfile", "redis.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pwfile = os.path.join(work, "redis.pw")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        roles = os.path.join(work, "roles")
+        with open(roles, "w") as f:
+            f.write(f"user {os.getuid()} viewer,operator,supervisor,auditor\n")
+        sock = os.path.join(work, "teishid.sock")
+
+        def ctl(*args):
+            return subprocess.run([teishictl, "-s", sock] + list(args), capture_output=True,
+                                  text=True, timeout=30)
+
+        def start_teishid():
+            return subprocess.Popen([teishid, "--redis", "127.0.0.1:16380", "--redis-password-file",
+                                     pwfile, "--socket", sock, "--roles", roles],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        daemon = None
+        # redis-server needs a moment: teishid retries nothing at start
+        for _ in range(50):
+            daemon = start_teishid()
+            if wait_for(lambda: os.path.exists(sock) or daemon.poll() is not None, 5) \
+                    and os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        if not os.path.exists(sock):
+            raise RuntimeError(f"teishid did not start: {daemon.communicate()[1][-500:]}")
+        r = ctl("suspend", "--order", "E2E-1", "--authority", "tokyo", "--number", "03-1234-5678",
+                "050-1111-2222")
+        if r.returncode != 0:
+            raise RuntimeError(f"teishictl suspend: {r.stdout}{r.stderr}")
         stats_file = os.path.join(work, "stats.json")
         events_file = os.path.join(work, "events.jsonl")
         cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
                "--file-prefix", f"teishi-test-{pid}-sipp", "--no-pci", "--log-level", "warning"
                ] + dpdk_run.memory_args() + [
                "--vdev", f"net_tap0,iface={TAPS[0]}", "--vdev", f"net_tap1,iface={TAPS[1]}",
-               "--", "--list", lst, "--stats-file", stats_file, "--events", events_file]
+               "--", "--redis", "127.0.0.1:16380", "--redis-password-file", pwfile,
+               "--name", "e2e-dp", "--stats-file", stats_file, "--events", events_file]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if not (wait_iface(TAPS[0], proc) and wait_iface(TAPS[1], proc)):
             proc.kill()
             skip(f"net_tap does not work here: {proc.communicate()[1].strip()[-300:]}")
         plumb(pid)
+        if not wait_for(lambda: ctl("dataplanes").returncode == 0, 10):
+            failures.append(f"teishictl dataplanes never said current: {ctl('dataplanes').stdout}")
 
         uas_log = os.path.join(work, "uas-messages.log")
         uas = subprocess.Popen(["ip", "netns", "exec", nsb, "sipp", "-sn", "uas", "-i", CALLEE,
@@ -152,6 +216,30 @@ def main():
                 failures.append(f"calls {row[0]} -> {row[1]}: want {code} from teishi-dp, "
                                 f"sipp exit {rc}\n{out}")
 
+        # 4. an order while it runs, then its lift
+        blocked_sf = os.path.join(work, "uac_blocked_608.xml")
+        r = ctl("suspend", "--order", "E2E-2", "--authority", "osaka", "--number", "03-9999-8888")
+        if r.returncode != 0:
+            failures.append(f"teishictl suspend while running: {r.stdout}{r.stderr}")
+        if not wait_for(lambda: ctl("dataplanes").returncode == 0, 10):
+            failures.append("after the suspension, teishictl dataplanes never said current")
+        rc, out = sipp(nsa, ["-sf", blocked_sf,
+                             "-inf", inject("b2.csv", [("0399998888", "0312340000")])] + common)
+        if rc != 0:
+            failures.append(f"03-9999-8888 suspended with teishictl: want 608, sipp exit {rc}\n{out}")
+        r = ctl("lift", "--order", "E2E-3", "--number", "03-9999-8888", "--reason", "test over")
+        if r.returncode != 0:
+            failures.append(f"teishictl lift: {r.stdout}{r.stderr}")
+        if not wait_for(lambda: ctl("dataplanes").returncode == 0, 10):
+            failures.append("after the lift, teishictl dataplanes never said current")
+        rc, out = sipp(nsa, ["-sf", os.path.join(fixtures, "uac_pass.xml"), "-s", "0312340000",
+                             "-inf", inject("pass2.csv", [("0399998888",)])] + common)
+        if rc != 0:
+            failures.append(f"03-9999-8888 lifted: its calls should complete, sipp exit {rc}\n{out}")
+        ev = ctl("events", "--count", "1000")
+        if ev.returncode != 0 or "e2e-dp" not in ev.stdout or "+81399998888" not in ev.stdout:
+            failures.append(f"teishictl events: {ev.stdout[-500:]}{ev.stderr}")
+
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=30)[1]
@@ -161,33 +249,42 @@ def main():
         side = stats.get("blocked_by_side", {})
         app = stats.get("app", {})
         # SIPp retransmits an INVITE whose answer is late: at least CALLS each
-        if side.get("calling", 0) < CALLS or side.get("called", 0) < CALLS:
-            failures.append(f"blocked by side {side}, want at least {CALLS} each")
+        if side.get("calling", 0) < 2 * CALLS or side.get("called", 0) < CALLS:
+            failures.append(f"blocked by side {side}, want at least {2 * CALLS} calling, "
+                            f"{CALLS} called")
         if app.get("rejects_sent") != side.get("calling", 0) + side.get("called", 0):
             failures.append(f"rejects sent {app.get('rejects_sent')} for {side}")
         with open(events_file) as f:
             events = [json.loads(x) for x in f if x.strip()]
         nums = {e["number"] for e in events}
-        if nums != {"+81312345678", "+815011112222"}:
+        if nums != {"+81312345678", "+815011112222", "+81399998888"}:
             failures.append(f"events name the numbers {sorted(nums)}")
         uas.send_signal(signal.SIGINT)
         uas.wait(timeout=10)
+        # each INVITE the UAS received: its Request-URI line and From line
+        invites, cur = [], None
         with open(uas_log, errors="replace") as f:
-            invites = [ln for ln in f.read().split("\n") if ln.startswith("INVITE sip:")]
-        through = [ln for ln in invites if "0312340000@" in ln]
-        if len(through) < CALLS or len(through) != len(invites):
+            for ln in f.read().split("\n"):
+                if ln.startswith("INVITE sip:"):
+                    cur = [ln, ""]
+                    invites.append(cur)
+                elif cur is not None and ln.lower().startswith("from:"):
+                    cur[1], cur = ln, None
+        through = [i for i in invites if "0399998888@" in i[1] and "0312340000@" in i[0]]
+        if len(through) < 2 * CALLS or len(through) != len(invites):
             failures.append(f"the UAS received {len(invites)} INVITEs, {len(through)} of them "
-                            f"the unlisted calls: want {CALLS} or more, and nothing else")
-        print(f"sipp through teishi-dp: {CALLS} calls completed, {side.get('calling')} "
-              f"INVITEs rejected 608 (calling), {side.get('called')} rejected 404 (called); "
-              f"{stats.get('frames')} frames crossed")
+                            f"the unblocked calls: want {2 * CALLS} or more, and nothing else")
+        print(f"sipp through teishi-dp --redis: {2 * CALLS} calls completed, "
+              f"{side.get('calling')} INVITEs rejected 608 (calling), {side.get('called')} "
+              f"rejected 404 (called); {stats.get('frames')} frames crossed")
     finally:
         if proc and proc.poll() is None:
             proc.kill()
             proc.wait()
-        if uas and uas.poll() is None:
-            uas.kill()
-            uas.wait()
+        for p_ in (uas, daemon, redis):
+            if p_ and p_.poll() is None:
+                p_.kill()
+                p_.wait()
         for n in (nsa, nsb, ns):
             subprocess.run(["ip", "netns", "del", n], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
