@@ -82,7 +82,7 @@ struct dp_worker;
  * plus the datagrams released by timeout. */
 #define DP_OUT_MAX (DP_BURST_MAX * (DP_FRAG_MAX + 1) + DP_EXPIRE_MAX * DP_FRAG_MAX)
 /* Largest frame rebuilt from fragments: 65535 bytes of IP plus L2 headers. */
-#define DP_REASM_MAX (65535 + 14 + 4 * FRAME_MAX_VLANS)
+#define DP_REASM_MAX (65535 + 14 + 4 * FRAME_MAX_VLANS + 4 * FRAME_MAX_MPLS)
 
 enum dp_frag_policy {
 	DP_FRAG_FORWARD = 0, /* release unclassified fragments as they are */

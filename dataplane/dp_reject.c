@@ -64,6 +64,13 @@ static struct rte_mbuf *reject_frame(struct rte_mempool *mp, const struct dp_msg
 		errno = EINVAL;
 		return NULL;
 	}
+	/* Labels name a path one way: a reply under the request's stack would
+	 * take the wrong path, so a blocked INVITE under MPLS gets none (it
+	 * is dropped, and counted with the rejects that could not be built). */
+	if (fi->n_mpls) {
+		errno = ENOTSUP;
+		return NULL;
+	}
 	rc = sipreply_dest(&m->msg, fi->ip_version, fi->src_addr, fi->src_port, &d);
 	if (rc < 0) {
 		errno = -rc;

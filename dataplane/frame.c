@@ -11,6 +11,8 @@
 #define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
+#define ETHERTYPE_MPLS 0x8847
+#define ETHERTYPE_MPLS_MC 0x8848
 #define ETHERTYPE_QINQ_OLD 0x9100
 
 #define PROTO_HOPOPTS 0
@@ -283,6 +285,17 @@ int frame_parse(const struct frame_config *cfg, const uint8_t *pkt, size_t len,
 	}
 	off += 2;
 
+	if (type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC) {
+		for (bool bottom = false; !bottom; off += 4) {
+			if (out->n_mpls == FRAME_MAX_MPLS || len - off < 4)
+				return -EBADMSG;
+			out->n_mpls++;
+			bottom = pkt[off + 2] & 1;
+		}
+		if (len == off)
+			return -EBADMSG;
+		type = pkt[off] >> 4 == 4 ? ETHERTYPE_IPV4 : pkt[off] >> 4 == 6 ? ETHERTYPE_IPV6 : 0;
+	}
 	switch (type) {
 	case ETHERTYPE_IPV4:
 		return parse_ipv4(cfg, pkt, off, len, out);

@@ -19,6 +19,8 @@
 
 #define FRAME_MAX_SIP_PORTS 8
 #define FRAME_MAX_VLANS 2
+/* MPLS labels followed to the IP header before giving up with -EBADMSG. */
+#define FRAME_MAX_MPLS 8
 
 struct frame_config {
 	uint16_t sip_ports[FRAME_MAX_SIP_PORTS]; /* host order */
@@ -39,6 +41,7 @@ enum frame_kind {
 struct frame_info {
 	uint8_t kind;          /* enum frame_kind */
 	uint8_t n_vlan;
+	uint8_t n_mpls;        /* MPLS labels between the Ethernet header and IP */
 	uint8_t ip_version;    /* 4 or 6; 0 when not IP */
 	uint8_t l4_proto;      /* IPPROTO_UDP, IPPROTO_TCP, ... (after ext headers) */
 	uint16_t vlan_tci[FRAME_MAX_VLANS]; /* outer first, host order */
@@ -82,6 +85,12 @@ void frame_config_default(struct frame_config *cfg);
  * zeroed first), -EINVAL when cfg->n_sip_ports > FRAME_MAX_SIP_PORTS, or
  * -EBADMSG when a header is truncated or inconsistent:
  *  - more than FRAME_MAX_VLANS tags;
+ *  - an MPLS label stack (EtherType 0x8847 or 0x8848) without its bottom
+ *    label within FRAME_MAX_MPLS labels or the frame, or with nothing
+ *    after it; under the stack, IP is told by its version nibble (an
+ *    INVITE an MPLS core carries is classified like any other) and
+ *    anything else (a pseudowire's control word or Ethernet) is
+ *    FRAME_NOT_IP;
  *  - IPv4: version, IHL < 5, total length below the header or beyond the
  *    frame, a non-last fragment whose data is empty or not a multiple of 8,
  *    a fragment that would end beyond 65535 bytes;

@@ -11,8 +11,9 @@ fragment's IP length (not part of the datagram), a full fragment table
 (an INVITE's first fragment dropped, the rest by policy), an INVITE whose
 listed number hides behind a Diversion flood (too-many-uris, by the
 unparsable policy), incomplete
-fragments under both policies, and overlapping or conflicting fragments
-dropped whole."""
+fragments under both policies, overlapping or conflicting fragments
+dropped whole, and INVITEs under an MPLS label stack (classified; a
+blocked one dropped without a reject)."""
 import collections
 import os
 import struct
@@ -194,6 +195,25 @@ def main():
         if app["reject_failures"] != 1 or app["blocked_called"] != 1:
             fail(f"18 Vias: reject_failures {app['reject_failures']}, blocked_called "
                  f"{app['blocked_called']}; wanted 1 and 1")
+
+        # Under an MPLS label stack: classified like any INVITE; a blocked
+        # one gets no reject (labels name a path one way) and is dropped,
+        # counted; an allowed one crosses unchanged.
+        mpls_l2 = netpkt.mac(B_MAC) + netpkt.mac(A_MAC) + struct.pack("!HII", 0x8847,
+                                                                     (1000 << 12) | 64,
+                                                                     (2000 << 12) | 0x100 | 64)
+        m_blocked = netpkt.udp4_frames(mpls_l2, "192.0.2.30", "198.51.100.1", 5060, 5060,
+                                       invite("mpls-blocked", frm=LISTED))
+        m_free = netpkt.udp4_frames(mpls_l2, "192.0.2.31", "198.51.100.1", 5060, 5060,
+                                    invite("mpls-free"))
+        r = run.run([m_blocked + m_free, []], ["--list", lst])
+        if r.tx[1] != m_free or r.tx[0]:
+            fail(f"MPLS: {len(r.tx[1])} forwarded (wanted the allowed INVITE unchanged), "
+                 f"{len(r.tx[0])} sent back (wanted none)")
+        app = r.stats["app"]
+        if app["reject_failures"] != 1 or app["blocked_calling"] != 1:
+            fail(f"MPLS: reject_failures {app['reject_failures']}, blocked_calling "
+                 f"{app['blocked_calling']}; wanted 1 and 1")
 
         # Fragments after a datagram completed are dropped, whatever its
         # verdict: a blocked INVITE's copies in the same burst never pass,

@@ -423,6 +423,94 @@ static void test_frame_three_vlan_tags_is_ebadmsg(void **state)
 	assert_int_equal(parse(&f, &fi), -EBADMSG);
 }
 
+/* f's frame with an MPLS stack of n labels (the last one bottom of stack
+ * when bottom) in place of its EtherType: MACs, 0x8847, labels, then what
+ * followed f's EtherType. */
+static void mpls_wrap(const struct fb *f, unsigned n, bool bottom, struct fb *out)
+{
+	memset(out, 0, sizeof(*out));
+	put(out, f->b, 12);
+	put16(out, 0x8847);
+	for (unsigned i = 0; i < n; i++)
+		put32(out, (uint32_t)(100 + i) << 12 | (i + 1 == n && bottom ? 0x100u : 0) | 64);
+	put(out, f->b + 14, f->n - 14);
+}
+
+/* An MPLS core carries IP under a label stack: an INVITE there is SIP like
+ * any other, at the offsets the labels push back. */
+static void test_frame_mpls_label_stack_to_ip(void **state)
+{
+	(void)state;
+	struct fb f, m;
+	struct frame_info fi;
+
+	eth(&f);
+	ipv4(&f, 17, 0, 1, 0);
+	udp(&f, 40000, 5060);
+	payload(&f, SIP);
+	finish(&f);
+	mpls_wrap(&f, 2, true, &m);
+	assert_int_equal(parse(&m, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_SIP_UDP);
+	assert_int_equal(fi.n_mpls, 2);
+	assert_int_equal(fi.n_vlan, 0);
+	assert_int_equal(fi.ip_version, 4);
+	assert_int_equal(fi.l3_offset, 14 + 8);
+	assert_int_equal(fi.payload_offset, 14 + 8 + 28);
+	assert_int_equal(fi.payload_len, strlen(SIP));
+	assert_memory_equal(fi.src_addr, SRC4, 4);
+
+	/* IPv6 under the most labels allowed, 0x8848 (multicast) */
+	eth(&f);
+	ipv6(&f, 17);
+	udp(&f, 5060, 5060);
+	payload(&f, SIP);
+	finish(&f);
+	mpls_wrap(&f, FRAME_MAX_MPLS, true, &m);
+	m.b[13] = 0x48;
+	assert_int_equal(parse(&m, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_SIP_UDP);
+	assert_int_equal(fi.ip_version, 6);
+	assert_int_equal(fi.n_mpls, FRAME_MAX_MPLS);
+	assert_int_equal(fi.l3_offset, 14 + 4 * FRAME_MAX_MPLS);
+
+	/* one label more, or no bottom label: malformed */
+	mpls_wrap(&f, FRAME_MAX_MPLS + 1, true, &m);
+	assert_int_equal(parse(&m, &fi), -EBADMSG);
+	mpls_wrap(&f, 3, false, &m);
+	assert_int_equal(parse_n(NULL, &m, 14 + 12, &fi), -EBADMSG);
+	assert_int_equal(parse(&m, &fi), 0); /* no bottom: the "labels" run into IP */
+	assert_int_not_equal(fi.kind, FRAME_SIP_UDP);
+	/* a stack that ends with the frame, or cut inside a label */
+	mpls_wrap(&f, 2, true, &m);
+	assert_int_equal(parse_n(NULL, &m, 14 + 8, &fi), -EBADMSG);
+	assert_int_equal(parse_n(NULL, &m, 14 + 6, &fi), -EBADMSG);
+
+	/* a pseudowire control word (first nibble 0) under the stack */
+	mpls_wrap(&f, 1, true, &m);
+	m.b[18] = 0x00;
+	assert_int_equal(parse(&m, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_NOT_IP);
+
+	/* behind a VLAN tag */
+	eth(&f);
+	vlan(&f, 0x8100, 42);
+	ipv4(&f, 17, 0, 1, 0);
+	udp(&f, 40000, 5060);
+	payload(&f, SIP);
+	finish(&f);
+	memset(&m, 0, sizeof(m));
+	put(&m, f.b, 16);
+	put16(&m, 0x8847);
+	put32(&m, 16u << 12 | 0x100 | 64);
+	put(&m, f.b + 18, f.n - 18);
+	assert_int_equal(parse(&m, &fi), 0);
+	assert_int_equal(fi.kind, FRAME_SIP_UDP);
+	assert_int_equal(fi.n_vlan, 1);
+	assert_int_equal(fi.n_mpls, 1);
+	assert_int_equal(fi.l3_offset, 22);
+}
+
 static void test_frame_non_ip_is_not_ip(void **state)
 {
 	(void)state;
@@ -995,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_frame_vlan_8021q),
 		cmocka_unit_test(test_frame_qinq_88a8_and_8100_outer),
 		cmocka_unit_test(test_frame_three_vlan_tags_is_ebadmsg),
+		cmocka_unit_test(test_frame_mpls_label_stack_to_ip),
 		cmocka_unit_test(test_frame_non_ip_is_not_ip),
 		cmocka_unit_test(test_frame_ipv4_icmp_is_ip_other),
 		cmocka_unit_test(test_frame_ipv6_udp_all_fields),
