@@ -340,12 +340,14 @@ static void txn_changes(struct req *r, const char *op, const char *order, const 
 
 static void op_status(struct req *r)
 {
-	redisReply *rep[7];
-	const char *cmds[7] = {"SCARD " K_ENTRIES, "ZCARD " K_ORDERS, "SCARD " K_CONTRACTORS,
-			       "HLEN " K_HOLDINGS, "LLEN " K_AUDIT, "XLEN " K_CHANGES, "DBSIZE"};
-	const char *names[7] = {"entries", "orders", "contractors", "holdings", "audit_records", "changes", "redis_keys"};
+	redisReply *rep[9];
+	const char *cmds[9] = {"SCARD " K_ENTRIES, "ZCARD " K_ORDERS, "SCARD " K_CONTRACTORS,
+			       "HLEN " K_HOLDINGS, "LLEN " K_AUDIT, "XLEN " K_CHANGES, "SCARD " K_DATAPLANES,
+			       "XLEN " K_EVENTS, "DBSIZE"};
+	const char *names[9] = {"entries", "orders", "contractors", "holdings", "audit_records", "changes",
+				"dataplanes", "blocked_call_events", "redis_keys"};
 	req_table(r, "item", "value", NULL);
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 9; i++) {
 		rep[i] = store_cmd(S(r), cmds[i]);
 		if (!rep[i]) {
 			REDIS_FAIL(r);

@@ -524,6 +524,9 @@ PY
 	contains "event: the number" "+81312345678"
 	contains "event: the call" "dp-events-1@192.0.2.10"
 	contains "event: reject code" "608"
+	expect 0 "status counts dataplanes and events" -- C status
+	contains "status: dataplanes" "dataplanes"
+	contains "status: events" "blocked_call_events"
 	expect 0 "events --csv" -- C events --csv
 	contains "csv header" "time,dataplane,number,entry,side,header,action,code,src,call_id"
 	expect 0 "events of another dataplane: none" -- C events --dataplane other
