@@ -81,6 +81,21 @@ def main():
             if p.returncode == 0 or want not in p.stderr:
                 fail(f"{' '.join(extra)}: exit {p.returncode}, stderr {p.stderr.strip()[-200:]!r}")
 
+        # --redis-cache when Redis does not answer: a bad cache stops
+        # start-up naming its line; a cache without its header too.
+        badcache = run.path("bad.cache")
+        with open(badcache, "w") as f:
+            f.write("# teishi-dp list cache: stream_id 1-0\n81312345678\n+81399998888\n")
+        nohead = run.path("nohead.cache")
+        with open(nohead, "w") as f:
+            f.write("81312345678\n")
+        for path, want in ((badcache, f"and the cache: {badcache}:3: not an entry"),
+                           (nohead, f"and the cache: {nohead}: no \"# teishi-dp list cache")):
+            cmd, _, _, _, _ = run.command([[], []], ["--redis", "127.0.0.1:1", "--redis-cache", path])
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            if p.returncode == 0 or want not in p.stderr:
+                fail(f"--redis-cache {path}: exit {p.returncode}, stderr {p.stderr.strip()[-300:]!r}")
+
         conf = run.path("dp.conf")
         with open(conf, "w") as f:
             f.write(f"list = {lst}\ncalled-code = 486\ncalling-action = drop\n"
