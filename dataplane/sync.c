@@ -1,9 +1,11 @@
 /* Following teishi:entries and teishi:changes; the contract is in sync.h.
  *
- * Commands are synchronous (hiredis), one connection: the step's XREAD
- * BLOCK bounds how long queued events wait (block_ms), and a heartbeat or
- * an event never waits on a change.  Anything queued is sent before the
- * XREAD, because a blocking command's reply must be the next one read.
+ * Commands are synchronous (hiredis), on one connection, or two when
+ * events and heartbeats go to another server (a replica's primary): the
+ * step's XREAD BLOCK bounds how long queued events wait (block_ms), and a
+ * heartbeat or an event never waits on a change.  Anything queued on the
+ * session's connection is sent before the XREAD, because a blocking
+ * command's reply must be the next one read.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,8 +48,8 @@ struct sync {
 	struct sync_ops ops;
 	void *ctx;
 	redisContext *c;
-	bool loaded;
-	bool w_down_said;     /* the write connection's failure was reported */          /* last_id is a record of the set we hold */
+	bool loaded;          /* last_id is a record of the set the caller holds */
+	bool w_down_said;     /* the write connection's failure was reported */
 	uint8_t *queued;      /* the kinds of the replies still to read */
 	size_t n_queued, queued_cap;
 	struct sync_change *chg;
@@ -211,28 +213,30 @@ static struct timeval tv_ms(unsigned ms)
 }
 
 /* A connection to host:port (a unix socket when host starts with '/'),
- * authenticated, with the reply timeout set; NULL with why set. */
-static redisContext *open_conn(struct sync *s, const char *host, int port, char *why,
-			       size_t whylen)
+ * authenticated, with the reply timeout set, in *out.  Returns 0, or
+ * -ECONNREFUSED, -EACCES (AUTH refused) or -ENOMEM with why set. */
+static int open_conn(struct sync *s, const char *host, int port, redisContext **out, char *why,
+		     size_t whylen)
 {
 	redisContext *c = host[0] == '/' ? redisConnectUnixWithTimeout(host, tv_ms(s->timeout_ms))
 					 : redisConnectWithTimeout(host, port, tv_ms(s->timeout_ms));
 	redisReply *r;
 
+	*out = NULL;
 	if (c == NULL) {
 		snprintf(why, whylen, "connect: out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	if (c->err) {
 		snprintf(why, whylen, "connect: %s", c->errstr);
 		redisFree(c);
-		return NULL;
+		return -ECONNREFUSED;
 	}
 	/* A reply may take the whole XREAD BLOCK before it starts. */
 	if (redisSetTimeout(c, tv_ms(s->reply_timeout_ms + s->block_ms)) != REDIS_OK) {
 		snprintf(why, whylen, "setting the reply timeout: %s", c->errstr);
 		redisFree(c);
-		return NULL;
+		return -ECONNREFUSED;
 	}
 	if (s->has_password) {
 		const char *av[3] = { "AUTH", s->user, s->password };
@@ -246,21 +250,22 @@ static redisContext *open_conn(struct sync *s, const char *host, int port, char 
 			if (r)
 				freeReplyObject(r);
 			redisFree(c);
-			return NULL;
+			return r ? -EACCES : -ECONNREFUSED;
 		}
 		freeReplyObject(r);
 	}
-	return c;
+	*out = c;
+	return 0;
 }
 
 static int connect_session(struct sync *s)
 {
 	char why[300];
 	redisReply *r;
+	int rc = open_conn(s, s->host, s->port, &s->c, why, sizeof(why));
 
-	s->c = open_conn(s, s->host, s->port, why, sizeof(why));
-	if (s->c == NULL)
-		return fail(s, strstr(why, "AUTH") ? -EACCES : -ECONNREFUSED, "%s", why);
+	if (rc < 0)
+		return fail(s, rc, "%s", why);
 	/* The schema this code reads; nothing there yet is a Redis that
 	 * teishid has not written to: an empty list. */
 	{
@@ -617,8 +622,7 @@ static redisContext *wctx(struct sync *s)
 	if (!s->wsep)
 		return s->c;
 	if (s->w == NULL && mono_s() >= s->w_retry_at) {
-		s->w = open_conn(s, s->whost, s->wport, why, sizeof(why));
-		if (s->w == NULL)
+		if (open_conn(s, s->whost, s->wport, &s->w, why, sizeof(why)) < 0)
 			wdrop(s, "connect", why);
 		else if (s->w_down_said)
 			warn(s, "events and heartbeats to %s: connected again", s->whost);
