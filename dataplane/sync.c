@@ -266,8 +266,11 @@ static int connect_session(struct sync *s)
 
 	if (rc < 0)
 		return fail(s, rc, "%s", why);
-	/* The schema this code reads; nothing there yet is a Redis that
-	 * teishid has not written to: an empty list. */
+	/* The schema this code reads.  Nothing there is a Redis teishid has
+	 * never written to (it sets the schema first): an empty list for a
+	 * dataplane that holds none yet, but not a reason to drop the list in
+	 * force (a wrong address, a server that lost its data), which stays
+	 * until teishid has written there. */
 	{
 		const char *av[] = { "HGET", "teishi:meta", "schema" };
 
@@ -275,11 +278,14 @@ static int connect_session(struct sync *s)
 		if (r == NULL)
 			return -EIO;
 		if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "1") != 0) {
-			int rc = fail(s, -EPROTO, "teishi:meta schema is %s; this dataplane reads 1",
-				      r->str);
-
+			rc = fail(s, -EPROTO, "teishi:meta schema is %s; this dataplane reads 1", r->str);
 			freeReplyObject(r);
 			return rc;
+		}
+		if (r->type == REDIS_REPLY_NIL && s->loaded) {
+			freeReplyObject(r);
+			return fail(s, -ESTALE, "no teishi:meta: teishid has never written to this "
+				    "server (or it lost its data); keeping the list in force");
 		}
 		freeReplyObject(r);
 	}

@@ -123,10 +123,13 @@ void sync_free(struct sync *s);
 /* One step: when not connected, connect and load (or resume) and return
  * 0; else wait up to block_ms for changes and hand them to ops->apply.
  * Returns the number of changes applied (0 when none came), or a negative
- * errno with
- * sync_error() saying what failed; the connection is then dropped and the
- * next step starts again (the caller waits before it: a step that fails
- * does not sleep). */
+ * errno with sync_error() saying what failed; the connection is then
+ * dropped and the next step starts again (the caller waits before it: a
+ * step that fails does not sleep).
+ * A server without teishi:meta (teishid never wrote there, or it lost its
+ * data) is an empty list only for a session that holds none yet; one that
+ * has loaded (or resumed from a cache) fails with -ESTALE instead, and
+ * the list in force stays. */
 int sync_step(struct sync *s);
 
 /* Take the caller's list as the set as of stream record last_id (a list

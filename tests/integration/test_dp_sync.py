@@ -89,6 +89,7 @@ class Redis:
     def change(self, op, entry):
         """What teishid writes (MULTI: the set and a stream record); the
         record's id."""
+        self.cmd("HSETNX", "teishi:meta", "schema", "1")  # teishid's first write
         self.cmd("SADD" if op == "add" else "SREM", "teishi:entries", entry)
         return self.cmd("XADD", "teishi:changes", "*", "op", op, "order", "IT-1", "entries", entry)
 

@@ -92,6 +92,7 @@ static const char *change(const char *op, const char *entries)
 	static char id[64];
 	char buf[4096], *save = NULL;
 
+	R("HSETNX", "teishi:meta", "schema", "1", NULL); /* as teishid does first */
 	snprintf(buf, sizeof(buf), "%s", entries);
 	for (char *e = strtok_r(buf, " ", &save); e; e = strtok_r(NULL, " ", &save))
 		R(op[0] == 'a' ? "SADD" : "SREM", "teishi:entries", e, NULL);
@@ -340,6 +341,44 @@ static void test_sync_reloads_when_the_stream_lost_its_place(void **st)
 	assert_int_equal(h.last_load_n, 1);
 	assert_false(matches(&h, "81312345678"));
 	assert_true(matches(&h, "81600000000"));
+	done(s, &h);
+}
+
+/* A server teishid never wrote to (no teishi:meta: a wrong address, or
+ * one that lost its data) does not empty a list in force; once teishid
+ * has written there, its set is loaded. */
+static void test_sync_keeps_the_list_when_redis_comes_back_empty(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+
+	change("add", "81312345678");
+	struct sync *s = session(&h, "pw-sync");
+
+	assert_int_equal(sync_step(s), 0);
+	R("FLUSHALL", NULL);
+	R("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes", NULL);
+	assert_true(sync_step(s) < 0);
+	assert_int_equal(sync_step(s), -ESTALE);
+	assert_non_null(strstr(sync_error(s), "no teishi:meta"));
+	assert_non_null(strstr(sync_error(s), "keeping the list in force"));
+	assert_true(matches(&h, "81312345678"));
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.loads, 1);
+	R("HSET", "teishi:meta", "schema", "1", NULL); /* teishid has written there */
+	assert_int_equal(sync_step(s), 0);
+	assert_false(matches(&h, "81312345678"));
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.loads, 2);
+	done(s, &h);
+
+	/* a dataplane that holds nothing yet takes an empty server as empty */
+	s = session(&h, "pw-sync");
+	R("DEL", "teishi:meta", NULL);
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.loads, 1);
+	assert_int_equal(h.last_load_n, 0);
 	done(s, &h);
 }
 
@@ -634,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_resumes_after_redis_restart, fresh),
 		cmocka_unit_test_setup(test_sync_reloads_when_the_stream_lost_its_place, fresh),
 		cmocka_unit_test_setup(test_sync_reloads_after_a_failed_apply, fresh),
+		cmocka_unit_test_setup(test_sync_keeps_the_list_when_redis_comes_back_empty, fresh),
 		cmocka_unit_test_setup(test_sync_resumes_from_a_cached_position, fresh),
 		cmocka_unit_test_setup(test_sync_follows_a_replica_and_writes_to_the_primary, fresh),
 		cmocka_unit_test_setup(test_sync_refused_auth_and_foreign_schema, fresh),
