@@ -19,8 +19,8 @@
 
 static struct redis_fixture rf;
 
-/* What the session's callbacks did: a trie like teishi-dp's, and what
- * they were told. */
+/* What the session's callbacks did, around teishi-dp's own ops on a
+ * trie (sync_ntrie_ops), and what they were told. */
 struct holder {
 	struct ntrie *t;
 	unsigned loads, applies;
@@ -33,29 +33,24 @@ struct holder {
 static int h_load(void *ctx, const struct ntrie_entry *e, size_t n)
 {
 	struct holder *h = ctx;
+	struct sync_ntrie nt = { .t = h->t };
 
 	h->loads++;
 	h->last_load_n = n;
-	return ntrie_build(h->t, e, n);
+	return sync_ntrie_ops.load(&nt, e, n);
 }
 
 static int h_apply(void *ctx, const struct sync_change *c, size_t n)
 {
 	struct holder *h = ctx;
+	struct sync_ntrie nt = { .t = h->t };
 
 	h->applies++;
 	if (h->fail_next_apply) {
 		h->fail_next_apply = 0;
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int rc = c[i].add ? ntrie_insert(h->t, c[i].e.key, c[i].e.kind, c[i].e.value)
-				  : ntrie_delete(h->t, c[i].e.key, c[i].e.kind);
-
-		if (rc < 0 && rc != -ENOENT)
-			return rc;
-	}
-	return 0;
+	return sync_ntrie_ops.apply(&nt, c, n);
 }
 
 static void h_warn(void *ctx, const char *msg)
