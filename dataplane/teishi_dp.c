@@ -1015,8 +1015,9 @@ static void heartbeat(void)
 	struct headline h;
 	char entries[24], version[24], frames[24], blocked[24], pid[16], started[40];
 	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
-					 "pid", "started" };
-	const char *v[7];
+					 "events_lost", "follows", "pid", "started" };
+	char lost[24];
+	const char *v[9];
 	time_t secs = (time_t)(app.started_ns / 1000000000ull);
 	struct tm tm;
 
@@ -1036,9 +1037,14 @@ static void heartbeat(void)
 	v[2] = ss.last_id;
 	v[3] = frames;
 	v[4] = blocked;
-	v[5] = pid;
-	v[6] = started;
-	sync_heartbeat(app.sync, f, v, 7, HEARTBEAT_TTL_S);
+	/* blocked calls whose events never reached teishi:events: the ring
+	 * was full, or Redis refused or lost them */
+	snprintf(lost, sizeof(lost), "%" PRIu64, t.a[A_EVENT_LOST] + ss.events_failed);
+	v[5] = lost;
+	v[6] = app.cfg.redis;
+	v[7] = pid;
+	v[8] = started;
+	sync_heartbeat(app.sync, f, v, 9, HEARTBEAT_TTL_S);
 }
 
 /* The sync thread: the trie's one writer while the workers run.  A failed

@@ -287,6 +287,8 @@ def main():
                 failures.append(f"teishi:events has no field value {want!r}")
         hb = redis.cmd("HGETALL", f"teishi:dataplane:{NAME}").split("\n")
         hbd = dict(zip(hb[0::2], hb[1::2]))
+        if hbd.get("follows") != f"127.0.0.1:{redis.port}" or hbd.get("events_lost") != "0":
+            failures.append(f"heartbeat {hbd}: want follows 127.0.0.1:{redis.port}, no events lost")
         if hbd.get("entries") != str(1 + len(bulk)) or not hbd.get("at", "").endswith("Z"):
             failures.append(f"heartbeat {hbd}: want entries {1 + len(bulk)} and an at time")
         ttl = int(redis.cmd("TTL", f"teishi:dataplane:{NAME}"))
