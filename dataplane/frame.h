@@ -1,5 +1,6 @@
-/* Ethernet frames down to the SIP payload: 802.1Q/QinQ, IPv4, IPv6 with
- * extension headers, UDP on the SIP ports, and TCP segments.
+/* Ethernet frames down to the SIP payload: VLAN tags (802.1Q, QinQ and
+ * deeper stacks), an MPLS label stack, IPv4, IPv6 with extension headers,
+ * UDP on the SIP ports, and TCP segments.
  *
  * frame_parse() reads only [pkt, pkt + len) and copies nothing: offsets in
  * struct frame_info index the caller's buffer.  Fragments are recognised and
@@ -18,7 +19,8 @@
 #include <stdint.h>
 
 #define FRAME_MAX_SIP_PORTS 8
-#define FRAME_MAX_VLANS 2
+/* VLAN tags followed (802.1Q, QinQ and the stacks some carriers add). */
+#define FRAME_MAX_VLANS 4
 /* MPLS labels followed to the IP header before giving up with -EBADMSG. */
 #define FRAME_MAX_MPLS 8
 
@@ -84,7 +86,7 @@ void frame_config_default(struct frame_config *cfg);
  * of cfg's.  Returns 0 and fills out (out->kind says what it is; out is
  * zeroed first), -EINVAL when cfg->n_sip_ports > FRAME_MAX_SIP_PORTS, or
  * -EBADMSG when a header is truncated or inconsistent:
- *  - more than FRAME_MAX_VLANS tags;
+ *  - more than FRAME_MAX_VLANS VLAN tags;
  *  - an MPLS label stack (EtherType 0x8847 or 0x8848) without its bottom
  *    label within FRAME_MAX_MPLS labels or the frame, or with nothing
  *    after it; under the stack, IP is told by its version nibble (an

@@ -94,6 +94,9 @@ def cases():
     f = netpkt.udp4_frames(l2((200, 300)), "192.0.2.13", "198.51.100.1", 5070, 5060,
                            invite("qinq", frm=LISTED, via="SIP/2.0/UDP 192.0.2.13:5070;branch=z9hG4bKq"))
     c.append(Case("QinQ, no rport: sent-by port", f, 608))
+    f = netpkt.udp4_frames(l2((200, 300, 400)), "192.0.2.23", "198.51.100.1", 5060, 5060,
+                           invite("three-tags", to=LISTED))
+    c.append(Case("three VLAN tags", f, 404))
     f = udp6_frames(l2((42,), v6=True), "2001:db8::20", "2001:db8::1", 40000, 5060,
                     invite("v6-received", to=LISTED,
                            via="SIP/2.0/UDP [2001:db8::99]:5060;received=2001:db8::21;rport=6000"))

@@ -406,21 +406,33 @@ static void test_frame_qinq_88a8_and_8100_outer(void **state)
 	}
 }
 
-static void test_frame_three_vlan_tags_is_ebadmsg(void **state)
+/* Stacked tags beyond QinQ (some carrier networks add a third or a
+ * fourth): an INVITE under them is classified; one tag more than
+ * FRAME_MAX_VLANS is a bad frame. */
+static void test_frame_vlan_stack_up_to_the_limit(void **state)
 {
 	(void)state;
 	struct fb f;
 	struct frame_info fi;
 
-	eth(&f);
-	vlan(&f, 0x88a8, 1);
-	vlan(&f, 0x8100, 2);
-	vlan(&f, 0x8100, 3);
-	ipv4(&f, 17, 0, 1, 0);
-	udp(&f, 5060, 5060);
-	payload(&f, SIP);
-	finish(&f);
-	assert_int_equal(parse(&f, &fi), -EBADMSG);
+	for (unsigned n = 3; n <= FRAME_MAX_VLANS + 1; n++) {
+		eth(&f);
+		for (unsigned i = 0; i < n; i++)
+			vlan(&f, i == 0 ? 0x88a8 : 0x8100, (uint16_t)(10 + i));
+		ipv4(&f, 17, 0, 1, 0);
+		udp(&f, 5060, 5060);
+		payload(&f, SIP);
+		finish(&f);
+		if (n > FRAME_MAX_VLANS) {
+			assert_int_equal(parse(&f, &fi), -EBADMSG);
+			continue;
+		}
+		assert_int_equal(parse(&f, &fi), 0);
+		assert_int_equal(fi.kind, FRAME_SIP_UDP);
+		assert_int_equal(fi.n_vlan, n);
+		assert_int_equal(fi.vlan_tci[n - 1], 10 + n - 1);
+		assert_int_equal(fi.l3_offset, 14 + 4 * n);
+	}
 }
 
 /* f's frame with an MPLS stack of n labels (the last one bottom of stack
@@ -1082,7 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_frame_sip_port_matches_source_or_destination),
 		cmocka_unit_test(test_frame_vlan_8021q),
 		cmocka_unit_test(test_frame_qinq_88a8_and_8100_outer),
-		cmocka_unit_test(test_frame_three_vlan_tags_is_ebadmsg),
+		cmocka_unit_test(test_frame_vlan_stack_up_to_the_limit),
 		cmocka_unit_test(test_frame_mpls_label_stack_to_ip),
 		cmocka_unit_test(test_frame_non_ip_is_not_ip),
 		cmocka_unit_test(test_frame_ipv4_icmp_is_ip_other),
