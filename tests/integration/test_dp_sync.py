@@ -22,7 +22,10 @@ tap.  It checks that:
   - teishi-dp exits 0 on SIGINT and its stats dump has the sync figures;
   - --redis-cache holds the list in force and its stream record at exit,
     and a start with Redis down enforces it, then resumes from that
-    record (no load) once Redis answers.
+    record (no load) once Redis answers;
+  - following a read-only replica with --redis-write to the primary: a
+    suspension written on the primary is enforced, and the events and the
+    heartbeat land on the primary.
 
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
@@ -49,22 +52,28 @@ A = "81312345678"   # in Redis at start: 03-1234-5678
 B = "815012345678"  # suspended while running: 050-1234-5678
 C = "81661230001"   # suspended after Redis came back: 06-6123-0001
 D = "81452223333"   # suspended after a start from the cache: 045-222-3333
+E = "81922221111"   # suspended on the primary, seen through a replica: 092-222-1111
 
 
 class Redis:
     """redis-server in this namespace, spoken to with redis-cli."""
 
-    def __init__(self, work):
+    def __init__(self, work, port=16379, replica_of=None):
         self.work = work
-        self.port = 16379
+        self.port = port
+        self.replica_of = replica_of
         self.proc = None
 
     def start(self):
+        extra = ["--replicaof", "127.0.0.1", str(self.replica_of), "--masterauth", PASSWORD] \
+            if self.replica_of else []
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.work,
              "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-             "--requirepass", PASSWORD, "--daemonize", "no", "--logfile", "redis.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--appendfilename", f"appendonly-{self.port}.aof",
+             "--appenddirname", f"aof-{self.port}",
+             "--requirepass", PASSWORD, "--daemonize", "no", "--logfile", f"redis-{self.port}.log"]
+            + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + 10
         while time.monotonic() < end:
             try:
@@ -155,6 +164,18 @@ def until_blocked(cap, snd, calling, timeout):
             if r:
                 return r[0], time.monotonic() - t0
     return None, timeout
+
+
+def wait_for_text(get, text, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if text in get():
+                return True
+        except RuntimeError:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 def wait_applied(redis, record_id, timeout=5.0):
@@ -372,6 +393,48 @@ def main():
         if sy.get("loads") != 0 or sy.get("adds") != 1:
             failures.append(f"after the cached start, stats sync {sy}: want no load (resumed "
                             "from the cache's record) and the one add")
+
+        # 8. a site's read-only replica: followed, while events and the
+        # heartbeat go to the primary (--redis-write)
+        replica = Redis(work, port=16381, replica_of=redis.port)
+        replica.start()
+        if not wait_for_text(lambda: replica.cmd("INFO", "replication"), "master_link_status:up"):
+            failures.append("the replica never linked to the primary")
+        rcmd = [a.replace(f"127.0.0.1:{redis.port}", f"127.0.0.1:{replica.port}") for a in cmd]
+        rcmd = [a if a != NAME else "dp-site-b" for a in rcmd]
+        rcmd += ["--redis-write", f"127.0.0.1:{redis.port}"]
+        rcmd.remove("--redis-cache")
+        rcmd.remove(cache)
+        proc = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if not wait_iface(IFACE, proc):
+            proc.kill()
+            raise RuntimeError(f"teishi-dp on the replica: {proc.communicate()[1][-500:]}")
+        cap = Capture(IFACE)
+        cap.start()
+        snd = Sender()
+        snd.n = 20000
+        time.sleep(0.2)
+        n_ev = int(redis.cmd("XLEN", "teishi:events"))
+        r, _ = until_blocked(cap, snd, D, 3.0)  # in the replica's copy of the set
+        if r is None:
+            failures.append(f"following the replica: {D} not blocked")
+        redis.change("add", E)
+        r, _ = until_blocked(cap, snd, E, 5.0)
+        if r is None:
+            failures.append(f"{E} suspended on the primary, following the replica: never blocked")
+        time.sleep(1.2)  # a heartbeat and the events' flush
+        cap.finish()
+        cap = None
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+        sys.stderr.write(err)
+        if proc.returncode != 0:
+            failures.append(f"teishi-dp on the replica exited {proc.returncode}")
+        if int(redis.cmd("XLEN", "teishi:events")) <= n_ev or "refused" in err:
+            failures.append("events of the dataplane on the replica did not reach the primary")
+        if redis.cmd("EXISTS", "teishi:dataplane:dp-site-b") != "1":
+            failures.append("no heartbeat of the dataplane on the replica on the primary")
+        replica.kill()
     finally:
         if proc and proc.poll() is None:
             proc.kill()
