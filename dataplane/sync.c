@@ -346,6 +346,20 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* Stream ids "MS-SEQ" compared as numbers; a malformed one as 0-0. */
+static int id_cmp(const char *a, const char *b)
+{
+	unsigned long long x[2] = { 0, 0 }, y[2] = { 0, 0 };
+
+	if (sscanf(a, "%llu-%llu", &x[0], &x[1]) != 2)
+		x[0] = x[1] = 0;
+	if (sscanf(b, "%llu-%llu", &y[0], &y[1]) != 2)
+		y[0] = y[1] = 0;
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
 /* The stream's last id, then the whole set, handed to ops->load. */
 static int load_all(struct sync *s)
 {
@@ -375,6 +389,11 @@ static int load_all(struct sync *s)
 		memcpy(id, rec->element[0]->str, rec->element[0]->len + 1);
 	}
 	freeReplyObject(r);
+	/* Said, not refused: a restored backup is an operator's choice, and
+	 * teishid's data is the truth; but it must not pass unnoticed. */
+	if (s->loaded && id_cmp(id, s->st.last_id) < 0)
+		warn(s, "%s ends at %s, before %s already applied: this server went back in time "
+		     "(a restored backup?); loading its set", SYNC_CHANGES_KEY, id, s->st.last_id);
 	do {
 		const char *av[] = { "SSCAN", SYNC_ENTRIES_KEY, cursor, "COUNT", SSCAN_COUNT };
 		redisReply *m;

@@ -485,6 +485,16 @@ static void test_sync_resumes_from_a_cached_position(void **st)
 	assert_int_equal(sync_step(s), 0);
 	assert_int_equal(h.loads, 1);
 	assert_int_equal(h.last_load_n, 3);
+	assert_int_equal(h.n_warn, 0);
+	done(s, &h);
+
+	/* one past the stream's end: the server went back in time, said */
+	s = session(&h, "pw-sync");
+	assert_int_equal(sync_resume_from(s, "99999999999999-0"), 0);
+	assert_int_equal(sync_step(s), 0);
+	assert_int_equal(h.loads, 1);
+	assert_int_equal(h.n_warn, 1);
+	assert_non_null(strstr(h.warnings[0], "went back in time"));
 	sync_get_stats(s, &ss);
 	assert_int_equal(ss.loads, 1);
 	done(s, &h);
