@@ -1064,11 +1064,15 @@ static void *sync_main(void *arg)
 				fprintf(stderr, "teishi-dp: sync: %s; blocking with the list as it was, "
 					"retrying every second\n", sync_error(app.sync));
 			down = true;
-			/* --events does not wait for Redis (those events are lost
-			 * to teishi:events, and counted); without it they wait in
-			 * the ring, as many as it holds. */
-			if (app.events_f)
+			/* --events does not wait for Redis, nor do events going to
+			 * their own server (--redis-write); otherwise they wait in
+			 * the ring, as many as it holds (those drained here are
+			 * lost to teishi:events, and counted). */
+			if (app.events_f || app.cfg.redis_write[0]) {
 				drain_events();
+				sync_flush(app.sync);
+			}
+			cache_maybe_write(false);
 			publish_list_view();
 			for (int i = 0; i < 10 && !quit; i++)
 				rte_delay_us_sleep(100000);
