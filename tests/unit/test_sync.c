@@ -593,6 +593,54 @@ static void test_sync_follows_a_replica_and_writes_to_the_primary(void **st)
 	redis_fixture_stop(&rep);
 }
 
+/* The least a dataplane needs (docs/redis-schema.md): read the meta, the
+ * entry set and the change stream; write events and heartbeats; nothing
+ * else.  The session works under it, and cannot touch the list. */
+static void test_sync_works_under_the_dataplane_acl(void **st)
+{
+	(void)st;
+	struct holder h;
+	struct sync_stats ss;
+	const char *f[] = { "side" }, *v[] = { "calling" }, *hf[] = { "entries" }, *hv[] = { "1" };
+	char out[512];
+
+	change("add", "81312345678");
+	R("ACL", "SETUSER", "teishi-dp", "reset", "on", ">pw-dp", "%R~teishi:meta",
+	  "%R~teishi:entries", "%R~teishi:changes", "%W~teishi:events", "%W~teishi:dataplane:*",
+	  "%W~teishi:dataplanes", "+hget", "+sscan", "+xrevrange", "+xrange", "+xread", "+xadd",
+	  "+hset", "+expire", "+sadd", "+ping", NULL);
+	struct sync_config c = { .host = rf.host, .port = rf.port, .user = "teishi-dp",
+				 .password = "pw-dp", .name = "dp-acl", .block_ms = 50 };
+	memset(&h, 0, sizeof(h));
+	h.t = ntrie_create(NULL);
+	struct sync *s = sync_create(&c, &ops, &h);
+	assert_int_equal(sync_step(s), 0);
+	assert_true(matches(&h, "81312345678"));
+	change("add", "81501111222");
+	assert_int_equal(sync_step(s), 1);
+	assert_int_equal(sync_event(s, f, v, 1), 0);
+	assert_int_equal(sync_heartbeat(s, hf, hv, 1, 10), 0);
+	assert_int_equal(sync_flush(s), 0);
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.events, 1);
+	assert_int_equal(ss.events_failed, 0);
+	assert_int_equal(h.n_warn, 0);
+	assert_string_equal(R("HGET", "teishi:dataplane:dp-acl", "entries", NULL), "1");
+	sync_free(s);
+	ntrie_free(h.t);
+	/* the same user cannot change the list */
+	struct redis_fixture as_dp = rf;
+	snprintf(as_dp.user, sizeof(as_dp.user), "teishi-dp");
+	snprintf(as_dp.password, sizeof(as_dp.password), "pw-dp");
+	const char *sadd[] = { "SADD", "teishi:entries", "81900000000" };
+	assert_int_equal(redis_fixture_cmd(&as_dp, out, sizeof(out), 3, sadd), 0);
+	assert_non_null(strstr(out, "NOPERM"));
+	const char *del[] = { "DEL", "teishi:changes" };
+	assert_int_equal(redis_fixture_cmd(&as_dp, out, sizeof(out), 2, del), 0);
+	assert_non_null(strstr(out, "NOPERM"));
+	R("ACL", "DELUSER", "teishi-dp", NULL);
+}
+
 static struct sync_change chg(const char *entry, int add)
 {
 	struct sync_change c = { .add = (uint8_t)add };
@@ -681,6 +729,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sync_keeps_the_list_when_redis_comes_back_empty, fresh),
 		cmocka_unit_test_setup(test_sync_resumes_from_a_cached_position, fresh),
 		cmocka_unit_test_setup(test_sync_follows_a_replica_and_writes_to_the_primary, fresh),
+		cmocka_unit_test_setup(test_sync_works_under_the_dataplane_acl, fresh),
 		cmocka_unit_test_setup(test_sync_refused_auth_and_foreign_schema, fresh),
 		cmocka_unit_test_setup(test_sync_events_and_heartbeat, fresh),
 	};
