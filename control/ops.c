@@ -16,6 +16,7 @@
 #include "feed.h"
 #include "number.h"
 #include "proto.h"
+#include "sync.h"
 
 #define REDIS_FAIL(r) req_fail((r), PROTO_UNAVAILABLE, "%s", (r)->d->store.err[0] ? (r)->d->store.err : "Redis unavailable")
 
@@ -342,8 +343,8 @@ static void op_status(struct req *r)
 {
 	redisReply *rep[9];
 	const char *cmds[9] = {"SCARD " K_ENTRIES, "ZCARD " K_ORDERS, "SCARD " K_CONTRACTORS,
-			       "HLEN " K_HOLDINGS, "LLEN " K_AUDIT, "XLEN " K_CHANGES, "SCARD " K_DATAPLANES,
-			       "XLEN " K_EVENTS, "DBSIZE"};
+			       "HLEN " K_HOLDINGS, "LLEN " K_AUDIT, "XLEN " K_CHANGES, "SCARD " SYNC_DATAPLANES_KEY,
+			       "XLEN " SYNC_EVENTS_KEY, "DBSIZE"};
 	const char *names[9] = {"entries", "orders", "contractors", "holdings", "audit_records", "changes",
 				"dataplanes", "blocked_call_events", "redis_keys"};
 	req_table(r, "item", "value", NULL);
@@ -1908,12 +1909,11 @@ static long heartbeat_age(const char *at)
 	return now >= t ? (long)(now - t) : 0;
 }
 
-/* Names as teishi-dp's --name takes them (dataplane/sync.h). */
+/* Names as teishi-dp's --name takes them. */
 static int dataplane_name_ok(const char *n)
 {
 	size_t len = n ? strlen(n) : 0;
-	return len > 0 && len < 64 &&
-	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") == len;
+	return len > 0 && len < SYNC_NAME_MAX && strspn(n, SYNC_NAME_CHARS) == len;
 }
 
 /* A dataplane is "current" when its last applied change is the stream's
@@ -1926,7 +1926,7 @@ static void op_dataplanes(struct req *r)
 {
 	redisReply *x = store_cmd(S(r), "XREVRANGE " K_CHANGES " + - COUNT 1");
 	redisReply *n = x ? store_cmd(S(r), "SCARD " K_ENTRIES) : NULL;
-	redisReply *m = n ? store_cmd(S(r), "SORT " K_DATAPLANES " ALPHA") : NULL;
+	redisReply *m = n ? store_cmd(S(r), "SORT " SYNC_DATAPLANES_KEY " ALPHA") : NULL;
 	if (!m) {
 		if (x)
 			freeReplyObject(x);
@@ -1948,15 +1948,15 @@ static void op_dataplanes(struct req *r)
 	size_t good = 0;
 	for (size_t i = 0; i < m->elements; i++) {
 		const char *name = m->element[i]->str;
-		redisReply *h = store_cmd(S(r), "HGETALL " K_DATAPLANE "%s", name);
+		redisReply *h = store_cmd(S(r), "HGETALL " SYNC_DATAPLANE_PREFIX "%s", name);
 		if (!h) {
 			json_decref(arr);
 			freeReplyObject(m);
 			REDIS_FAIL(r);
 			return;
 		}
-		const char *f[8] = {0}; /* at entries stream_id blocked started */
 		static const char *const keys[] = {"at", "entries", "stream_id", "blocked", "started"};
+		const char *f[5] = {0}; /* by keys[] */
 		for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2)
 			for (size_t j = 0; j < 5; j++)
 				if (strcmp(h->element[k]->str, keys[j]) == 0)
@@ -2019,8 +2019,8 @@ static void op_dataplane_forget(struct req *r)
 		req_fail(r, PROTO_INVALID, "dataplane name \"%s\": 1 to 63 letters, digits and . _ @ : -", name);
 		return;
 	}
-	redisReply *mem = store_cmd(S(r), "SISMEMBER " K_DATAPLANES " %s", name);
-	redisReply *live = mem ? store_cmd(S(r), "EXISTS " K_DATAPLANE "%s", name) : NULL;
+	redisReply *mem = store_cmd(S(r), "SISMEMBER " SYNC_DATAPLANES_KEY " %s", name);
+	redisReply *live = mem ? store_cmd(S(r), "EXISTS " SYNC_DATAPLANE_PREFIX "%s", name) : NULL;
 	if (!live) {
 		if (mem)
 			freeReplyObject(mem);
@@ -2038,7 +2038,7 @@ static void op_dataplane_forget(struct req *r)
 		return;
 	}
 	req_begin(r);
-	txn_cmd(&r->txn, "SREM " K_DATAPLANES " %s", name);
+	txn_cmd(&r->txn, "SREM " SYNC_DATAPLANES_KEY " %s", name);
 	req_ok(r, "dataplane %s no longer listed", name);
 }
 
@@ -2051,7 +2051,7 @@ static void op_events(struct req *r)
 		return;
 	}
 	/* With a filter, look further back: up to 100 times as many. */
-	redisReply *x = store_cmd(S(r), "XREVRANGE " K_EVENTS " + - COUNT %ld", only ? count * 100 : count);
+	redisReply *x = store_cmd(S(r), "XREVRANGE " SYNC_EVENTS_KEY " + - COUNT %ld", only ? count * 100 : count);
 	if (!x) {
 		REDIS_FAIL(r);
 		return;

@@ -20,10 +20,7 @@
 #define K_AUDIT "teishi:audit"               /* LIST of JSON records */
 #define K_AUDIT_HEAD "teishi:audit:head"     /* STRING: SHA-256 hex of the last record */
 #define K_FEED_SEEN "teishi:feed:seen:"      /* + peer: SET of item ids */
-/* Written by the dataplanes (dataplane/sync.h), only read here. */
-#define K_EVENTS "teishi:events"             /* STREAM of blocked calls */
-#define K_DATAPLANES "teishi:dataplanes"     /* SET of dataplane names */
-#define K_DATAPLANE "teishi:dataplane:"      /* + name: HASH heartbeat, expires */
+/* The keys the dataplanes write are SYNC_*_KEY in dataplane/sync.h. */
 
 struct store {
 	redisContext *c;

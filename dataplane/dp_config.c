@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dp_config.h"
+#include "sync.h"
 
 enum key {
 	K_PORTS = 0,
@@ -282,25 +283,21 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 		return 0;
 	}
 	case K_REDIS_USER:
-		if (strlen(val) >= sizeof(c->redis_user) || val[0] == '\0')
-			goto bad;
-		strcpy(c->redis_user, val);
-		return 0;
 	case K_REDIS_PASSWORD_FILE:
-		if (strlen(val) >= sizeof(c->redis_password_file) || val[0] == '\0')
+	case K_REDIS_CACHE: {
+		char *dst = k == K_REDIS_USER ? c->redis_user
+			    : k == K_REDIS_CACHE ? c->redis_cache : c->redis_password_file;
+		size_t cap = k == K_REDIS_USER ? sizeof(c->redis_user) : PATH_MAX;
+
+		if (strlen(val) >= cap || val[0] == '\0')
 			goto bad;
-		strcpy(c->redis_password_file, val);
+		strcpy(dst, val);
 		return 0;
-	case K_REDIS_CACHE:
-		if (strlen(val) >= sizeof(c->redis_cache) || val[0] == '\0')
-			goto bad;
-		strcpy(c->redis_cache, val);
-		return 0;
+	}
 	case K_NAME: {
 		size_t len = strlen(val);
 
-		if (len == 0 || len >= sizeof(c->name) || strspn(val, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") != len)
+		if (len == 0 || len >= sizeof(c->name) || strspn(val, SYNC_NAME_CHARS) != len)
 			return fail(err, errlen, -EINVAL,
 				    "--%s %s: 1 to 63 letters, digits and . _ @ : - are needed", name, val);
 		strcpy(c->name, val);

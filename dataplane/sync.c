@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -62,16 +63,7 @@ static bool name_ok(const char *n)
 {
 	size_t len = strlen(n);
 
-	if (len == 0 || len >= SYNC_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = n[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '@' || c == ':' || c == '-'))
-			return false;
-	}
-	return true;
+	return len > 0 && len < SYNC_NAME_MAX && strspn(n, SYNC_NAME_CHARS) == len;
 }
 
 struct sync *sync_create(const struct sync_config *cfg, const struct sync_ops *ops, void *ctx)
@@ -900,3 +892,94 @@ static void nt_warn(void *ctx, const char *msg)
 }
 
 const struct sync_ops sync_ntrie_ops = { nt_load, nt_apply, nt_warn };
+
+static int cache_line(void *ctx, const struct ntrie_entry *e)
+{
+	char d[NTRIE_MAX_DIGITS + 1];
+	size_t n = ntrie_key_digits(e->key, d);
+
+	return fprintf(ctx, "%.*s%s\n", (int)n, d, e->kind == NTRIE_PREFIX ? "*" : "") < 0 ? -EIO
+											  : 0;
+}
+
+int sync_cache_write(const char *path, const char *last_id, const struct ntrie *t)
+{
+	char tmp[4096];
+	FILE *f;
+	int rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return -errno;
+	rc = fprintf(f, SYNC_CACHE_HEADER "%s\n", last_id) < 0 ? -EIO : 0;
+	if (rc == 0)
+		rc = ntrie_walk(t, cache_line, f);
+	if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
+		    char last_id[SYNC_ID_MAX], char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 0, len = 0, hl = strlen(SYNC_CACHE_HEADER);
+	char *line = NULL;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	*e = NULL;
+	*n = 0;
+	last_id[0] = '\0';
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	while (getline(&line, &len, f) > 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (lineno == 1 && strncmp(line, SYNC_CACHE_HEADER, hl) == 0 &&
+		    strlen(line + hl) < SYNC_ID_MAX) {
+			memcpy(last_id, line + hl, strlen(line + hl) + 1);
+			continue;
+		}
+		if (lineno == 1) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "%s: no \"%s<id>\" first line", path, SYNC_CACHE_HEADER);
+			break;
+		}
+		if (grow((void **)e, &cap, *n + 1, sizeof(**e)) < 0) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "%s: out of memory at line %u", path, lineno);
+			break;
+		}
+		if (sync_parse_entry(line, strlen(line), &(*e)[*n]) < 0) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "%s:%u: not an entry (digits, or digits and '*')", path,
+				 lineno);
+			break;
+		}
+		(*n)++;
+	}
+	fclose(f);
+	free(line);
+	if (rc == 0 && lineno == 0) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: empty (no \"%s<id>\" first line)", path, SYNC_CACHE_HEADER);
+	}
+	if (rc < 0) {
+		free(*e);
+		*e = NULL;
+		*n = 0;
+	}
+	return rc;
+}

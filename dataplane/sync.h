@@ -32,6 +32,10 @@
 #define SYNC_EVENTS_MAXLEN 1000000
 #define SYNC_ID_MAX 48
 #define SYNC_NAME_MAX 64
+/* The bytes a dataplane's name is made of (teishi-dp --name, the
+ * heartbeat key, teishictl dataplane forget). */
+#define SYNC_NAME_CHARS \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-"
 
 struct sync_config {
 	const char *host;     /* address, or a unix socket path (starts with '/') */
@@ -157,6 +161,20 @@ int sync_flush(struct sync *s);
 /* Why the last failing call failed, one line. */
 const char *sync_error(const struct sync *s);
 void sync_get_stats(const struct sync *s, struct sync_stats *st);
+
+/* The list cache (teishi-dp --redis-cache): the list in force as of
+ * stream record last_id, one entry per line as in teishi:entries, under a
+ * SYNC_CACHE_HEADER line naming the record.  Written to PATH.tmp, synced
+ * and renamed over path, so that a crash leaves the previous cache whole;
+ * t is read with ntrie_walk (the writer's side).  Returns 0 or a negative
+ * errno. */
+#define SYNC_CACHE_HEADER "# teishi-dp list cache: stream_id "
+int sync_cache_write(const char *path, const char *last_id, const struct ntrie *t);
+/* Read a cache: its entries into *e (malloc'd, the caller frees) and *n,
+ * and the record it was written at into last_id.  All or nothing: returns
+ * 0, or a negative errno with err naming the file and line at fault. */
+int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
+		    char last_id[SYNC_ID_MAX], char *err, size_t errlen);
 
 /* A canonical entry as teishid stores it: 1 to 15 digits, or 1 to 15
  * digits and '*' for a block.  Fills e (value NTRIE_VALUE(1, 0)) and

@@ -72,7 +72,6 @@
 #define HEARTBEAT_TTL_S 10
 /* --redis-cache is rewritten at most this often while the list changes. */
 #define CACHE_EVERY_NS 10000000000ull
-#define CACHE_HEADER "# teishi-dp list cache: stream_id "
 
 /* A blocked call, as the workers put it on the event ring. */
 struct dp_event {
@@ -164,13 +163,13 @@ static struct {
 	pthread_t sync_thread;
 	bool sync_running;
 	struct sync_ntrie sync_nt;        /* the session's hold on the trie */
-	uint64_t cache_loads_seen;        /* the session's loads when the cache was written */
+	uint64_t cache_version;           /* the trie's version the cache holds */
 	uint64_t cache_written_ns;
-	bool cache_dirty, cache_failing;
+	bool cache_failing;
 	pthread_mutex_t snap_lock;
 	struct list_view snap;
 	char name[64];
-} app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER };
+} app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER, .cache_version = UINT64_MAX };
 
 static volatile sig_atomic_t quit;
 static volatile sig_atomic_t dump_req;
@@ -870,59 +869,24 @@ static int port_init(uint16_t port, uint16_t nq)
 	return rte_eth_dev_start(port);
 }
 
-static int cache_line(void *ctx, const struct ntrie_entry *e)
-{
-	char d[NTRIE_MAX_DIGITS + 1];
-	size_t n = ntrie_key_digits(e->key, d);
-
-	return fprintf(ctx, "%.*s%s\n", (int)n, d, e->kind == NTRIE_PREFIX ? "*" : "") < 0 ? -EIO
-											  : 0;
-}
-
-/* The list in force and the stream record it includes, into
- * --redis-cache: written to FILE.tmp, synced and renamed over FILE, so
- * that a crash leaves the previous one whole.  Sync thread (the writer). */
-static int cache_write(void)
-{
-	char tmp[PATH_MAX + 8];
-	struct sync_stats ss;
-	FILE *f;
-	int rc;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", app.cfg.redis_cache);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -errno;
-	sync_get_stats(app.sync, &ss);
-	fprintf(f, CACHE_HEADER "%s\n", ss.last_id);
-	rc = ntrie_walk(app.trie, cache_line, f);
-	if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-		rc = -errno;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, app.cfg.redis_cache) != 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
-/* Write the cache when the list changed and the last write is old enough
- * (always when forced); a failure is said once until a write works. */
+/* Write --redis-cache when the list changed since the last write (its
+ * version moved) and that write is old enough, or whenever forced; a
+ * failure is said once until a write works.  Sync thread (the writer). */
 static void cache_maybe_write(bool force)
 {
+	struct ntrie_stats ts;
 	struct sync_stats ss;
 	uint64_t now = realtime_ns();
 	int rc;
 
 	if (!app.cfg.redis_cache[0])
 		return;
-	sync_get_stats(app.sync, &ss);
-	if (ss.loads != app.cache_loads_seen)
-		app.cache_dirty = true;
-	if (!app.cache_dirty || (!force && now - app.cache_written_ns < CACHE_EVERY_NS))
+	ntrie_stats(app.trie, &ts);
+	if (ts.version == app.cache_version ||
+	    (!force && now - app.cache_written_ns < CACHE_EVERY_NS))
 		return;
-	rc = cache_write();
+	sync_get_stats(app.sync, &ss);
+	rc = sync_cache_write(app.cfg.redis_cache, ss.last_id, app.trie);
 	if (rc < 0) {
 		if (!app.cache_failing)
 			fprintf(stderr, "teishi-dp: --redis-cache %s: %s (retrying)\n",
@@ -931,71 +895,31 @@ static void cache_maybe_write(bool force)
 		return;
 	}
 	app.cache_failing = false;
-	app.cache_dirty = false;
-	app.cache_loads_seen = ss.loads;
+	app.cache_version = ts.version;
 	app.cache_written_ns = now;
 }
 
-/* Start-up without Redis: the cached list, and the stream record it
- * includes in id.  All or nothing: returns 0, or a negative errno with
- * err saying which line is wrong. */
-static int cache_load(char *id, size_t idlen, char *err, size_t errlen)
+/* Start-up without Redis: the cached list in the trie, and the session
+ * set to resume from the record it was written at.  All or nothing:
+ * returns 0, or a negative errno with err saying what is wrong. */
+static int cache_load(char *id, char *err, size_t errlen)
 {
-	FILE *f = fopen(app.cfg.redis_cache, "r");
-	struct ntrie_entry *e = NULL;
-	size_t n = 0, cap = 0, len = 0;
-	char *line = NULL;
-	ssize_t got;
-	unsigned lineno = 0;
-	int rc = 0;
+	struct ntrie_entry *e;
+	struct ntrie_stats ts;
+	size_t n;
+	int rc = sync_cache_read(app.cfg.redis_cache, &e, &n, id, err, errlen);
 
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", app.cfg.redis_cache, strerror(errno));
-		return -errno;
-	}
-	id[0] = '\0';
-	while ((got = getline(&line, &len, f)) > 0) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (lineno == 1 && strncmp(line, CACHE_HEADER, strlen(CACHE_HEADER)) == 0) {
-			snprintf(id, idlen, "%s", line + strlen(CACHE_HEADER));
-			continue;
-		}
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if (n == cap) {
-			size_t c = cap ? 2 * cap : 4096;
-			struct ntrie_entry *ne = realloc(e, c * sizeof(*ne));
-
-			if (ne == NULL) {
-				rc = -ENOMEM;
-				snprintf(err, errlen, "%s: out of memory at line %u", app.cfg.redis_cache,
-					 lineno);
-				break;
-			}
-			e = ne;
-			cap = c;
-		}
-		if (sync_parse_entry(line, strlen(line), &e[n]) < 0) {
-			rc = -EINVAL;
-			snprintf(err, errlen, "%s:%u: not an entry (digits, or digits and '*')",
-				 app.cfg.redis_cache, lineno);
-			break;
-		}
-		n++;
-	}
-	fclose(f);
-	free(line);
-	if (rc == 0 && sync_resume_from(app.sync, id) < 0) {
+	if (rc < 0)
+		return rc;
+	if (sync_resume_from(app.sync, id) < 0) {
+		snprintf(err, errlen, "%s: stream id \"%s\" is not MS-SEQ", app.cfg.redis_cache, id);
 		rc = -EINVAL;
-		snprintf(err, errlen, "%s: no \"%s<id>\" first line", app.cfg.redis_cache,
-			 CACHE_HEADER);
-	}
-	if (rc == 0) {
-		rc = ntrie_build(app.trie, e, n);
-		if (rc < 0)
-			snprintf(err, errlen, "%s: building the trie: %s", app.cfg.redis_cache,
-				 strerror(-rc));
+	} else if ((rc = ntrie_build(app.trie, e, n)) < 0) {
+		snprintf(err, errlen, "%s: building the trie: %s", app.cfg.redis_cache, strerror(-rc));
+	} else {
+		/* what the cache holds: nothing to write until it changes */
+		ntrie_stats(app.trie, &ts);
+		app.cache_version = ts.version;
 	}
 	free(e);
 	return rc;
@@ -1092,8 +1016,6 @@ static void *sync_main(void *arg)
 			next_hb = realtime_ns() + HEARTBEAT_EVERY_NS;
 		}
 		sync_flush(app.sync);
-		if (rc > 0)
-			app.cache_dirty = true;
 		cache_maybe_write(false);
 		publish_list_view();
 	}
@@ -1171,7 +1093,7 @@ static int sync_setup(void)
 		char id[SYNC_ID_MAX], cerr[PATH_MAX + 128];
 		struct ntrie_stats ts;
 
-		if (cache_load(id, sizeof(id), cerr, sizeof(cerr)) < 0) {
+		if (cache_load(id, cerr, sizeof(cerr)) < 0) {
 			fprintf(stderr, "teishi-dp: --redis: the first load failed: %s; and the cache: %s\n",
 				sync_error(app.sync), cerr);
 			return rc;
@@ -1187,7 +1109,6 @@ static int sync_setup(void)
 		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s\n", sync_error(app.sync));
 		return rc;
 	}
-	app.cache_dirty = true; /* the sync thread writes the cache first thing */
 	publish_list_view();
 	return 0;
 }

@@ -64,37 +64,32 @@ def main():
             fail(f"bad config: exit {p.returncode}, stderr {p.stderr.strip()[-200:]!r}")
 
         # --redis: its value is checked, and it excludes --list; a Redis
-        # that is not there stops start-up with Redis's error.
-        for extra, want in ((["--redis", "nohost"], "HOST:PORT or the path of a unix socket"),
-                            (["--redis", "127.0.0.1:6379", "--list", lst],
-                             "--list and --redis cannot be used together"),
-                            (["--redis-user", "dp"], "need --redis"),
-                            (["--redis-cache", "/tmp/x"], "need --redis"),
-                            (["--redis-write", "127.0.0.1:6379"], "need --redis"),
-                            (["--redis", "127.0.0.1:1", "--redis-write", "x"],
-                             "--redis-write x: HOST:PORT"),
-                            (["--name", "bad name"], "--name bad name: 1 to 63"),
-                            (["--redis", "127.0.0.1:1"], "the first load failed: Redis "
-                             "127.0.0.1:1: connect:")):
-            cmd, _, _, _, _ = run.command([[], []], extra)
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-            if p.returncode == 0 or want not in p.stderr:
-                fail(f"{' '.join(extra)}: exit {p.returncode}, stderr {p.stderr.strip()[-200:]!r}")
-
-        # --redis-cache when Redis does not answer: a bad cache stops
-        # start-up naming its line; a cache without its header too.
+        # that is not there stops start-up with Redis's error, and so does
+        # a --redis-cache with a bad line or without its header, naming it.
         badcache = run.path("bad.cache")
         with open(badcache, "w") as f:
             f.write("# teishi-dp list cache: stream_id 1-0\n81312345678\n+81399998888\n")
         nohead = run.path("nohead.cache")
         with open(nohead, "w") as f:
             f.write("81312345678\n")
-        for path, want in ((badcache, f"and the cache: {badcache}:3: not an entry"),
-                           (nohead, f"and the cache: {nohead}: no \"# teishi-dp list cache")):
-            cmd, _, _, _, _ = run.command([[], []], ["--redis", "127.0.0.1:1", "--redis-cache", path])
+        down = ["--redis", "127.0.0.1:1"]
+        for extra, want in ((["--redis", "nohost"], "HOST:PORT or the path of a unix socket"),
+                            (["--redis", "127.0.0.1:6379", "--list", lst],
+                             "--list and --redis cannot be used together"),
+                            (["--redis-user", "dp"], "need --redis"),
+                            (["--redis-cache", "/tmp/x"], "need --redis"),
+                            (["--redis-write", "127.0.0.1:6379"], "need --redis"),
+                            (down + ["--redis-write", "x"], "--redis-write x: HOST:PORT"),
+                            (["--name", "bad name"], "--name bad name: 1 to 63"),
+                            (down, "the first load failed: Redis 127.0.0.1:1: connect:"),
+                            (down + ["--redis-cache", badcache],
+                             f"and the cache: {badcache}:3: not an entry"),
+                            (down + ["--redis-cache", nohead],
+                             f"and the cache: {nohead}: no \"# teishi-dp list cache")):
+            cmd, _, _, _, _ = run.command([[], []], extra)
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
             if p.returncode == 0 or want not in p.stderr:
-                fail(f"--redis-cache {path}: exit {p.returncode}, stderr {p.stderr.strip()[-300:]!r}")
+                fail(f"{' '.join(extra)}: exit {p.returncode}, stderr {p.stderr.strip()[-200:]!r}")
 
         conf = run.path("dp.conf")
         with open(conf, "w") as f:

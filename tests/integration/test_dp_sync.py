@@ -166,6 +166,35 @@ def until_blocked(cap, snd, calling, timeout):
     return None, timeout
 
 
+class DpDown(Exception):
+    pass
+
+
+def start_dp(cmd, first_call):
+    """teishi-dp with port 0 on the tap, the capture of what it sends there,
+    and a sender of INVITEs whose Call-IDs count from first_call."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if not wait_iface(IFACE, proc):
+        proc.kill()
+        raise DpDown(proc.communicate()[1])
+    cap = Capture(IFACE)
+    cap.start()
+    snd = Sender()
+    snd.n = first_call
+    time.sleep(0.2)
+    return proc, cap, snd
+
+
+def stop_dp(proc, cap):
+    """SIGINT, once the capture is stopped (the tap goes away with
+    teishi-dp); its stderr, also copied to ours."""
+    cap.finish()
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=30)[1]
+    sys.stderr.write(err)
+    return err
+
+
 def wait_for_text(get, text, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -229,17 +258,13 @@ def main():
                "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
                "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
                "--name", NAME, "--stats-file", stats_file, "--redis-cache", cache]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if not wait_iface(IFACE, proc):
-            proc.kill()
-            err = proc.communicate()[1]
+        try:
+            proc, cap, snd = start_dp(cmd, 0)
+        except DpDown as e:
+            err = str(e)
             if "first load failed" in err or "--redis" in err:
                 raise RuntimeError(f"teishi-dp did not start:\n{' '.join(cmd)}\n{err}")
             skip(f"net_tap does not work here: {err.strip()[-300:]}")
-        cap = Capture(IFACE)
-        cap.start()
-        snd = Sender()
-        time.sleep(0.2)
 
         # 1. the entry in Redis at start
         cid = snd.send(A)
@@ -330,11 +355,8 @@ def main():
         else:
             print(f"after Redis came back: suspension of {C} blocking in {secs * 1000:.0f} ms")
 
-        cap.finish()  # before the tap goes away with teishi-dp
+        err = stop_dp(proc, cap)
         cap = None
-        proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=30)[1]
-        sys.stderr.write(err)
         if proc.returncode != 0:
             failures.append(f"teishi-dp exited {proc.returncode}")
         if "retrying every second" not in err or "following" not in err:
@@ -363,16 +385,10 @@ def main():
         # session resumes from its stream record once Redis answers
         redis.kill()
         os.remove(stats_file)
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if not wait_iface(IFACE, proc):
-            proc.kill()
-            failures.append(f"no start from the cache: {proc.communicate()[1][-500:]}")
-            raise RuntimeError("teishi-dp did not start with Redis down")
-        cap = Capture(IFACE)
-        cap.start()
-        snd = Sender()
-        snd.n = 10000
-        time.sleep(0.2)
+        try:
+            proc, cap, snd = start_dp(cmd, 10000)
+        except DpDown as e:
+            raise RuntimeError(f"no start from the cache with Redis down: {str(e)[-500:]}")
         r, _ = until_blocked(cap, snd, B, 3.0)
         if r is None:
             failures.append(f"started from the cache with Redis down: {B} not blocked")
@@ -381,11 +397,8 @@ def main():
         r, secs = until_blocked(cap, snd, D, 8.0)
         if r is None:
             failures.append(f"{D} suspended once Redis answered: never blocked")
-        cap.finish()
+        err = stop_dp(proc, cap)
         cap = None
-        proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=30)[1]
-        sys.stderr.write(err)
         if proc.returncode != 0 or "enforcing the cached list" not in err:
             failures.append(f"start from the cache: exit {proc.returncode}, stderr says so: "
                             f"{'enforcing the cached list' in err}")
@@ -405,15 +418,10 @@ def main():
         rcmd += ["--redis-write", f"127.0.0.1:{redis.port}"]
         rcmd.remove("--redis-cache")
         rcmd.remove(cache)
-        proc = subprocess.Popen(rcmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if not wait_iface(IFACE, proc):
-            proc.kill()
-            raise RuntimeError(f"teishi-dp on the replica: {proc.communicate()[1][-500:]}")
-        cap = Capture(IFACE)
-        cap.start()
-        snd = Sender()
-        snd.n = 20000
-        time.sleep(0.2)
+        try:
+            proc, cap, snd = start_dp(rcmd, 20000)
+        except DpDown as e:
+            raise RuntimeError(f"teishi-dp on the replica: {str(e)[-500:]}")
         n_ev = int(redis.cmd("XLEN", "teishi:events"))
         r, _ = until_blocked(cap, snd, D, 3.0)  # in the replica's copy of the set
         if r is None:
@@ -423,11 +431,8 @@ def main():
         if r is None:
             failures.append(f"{E} suspended on the primary, following the replica: never blocked")
         time.sleep(1.2)  # a heartbeat and the events' flush
-        cap.finish()
+        err = stop_dp(proc, cap)
         cap = None
-        proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=30)[1]
-        sys.stderr.write(err)
         if proc.returncode != 0:
             failures.append(f"teishi-dp on the replica exited {proc.returncode}")
         if int(redis.cmd("XLEN", "teishi:events")) <= n_ev or "refused" in err:

@@ -714,12 +714,71 @@ static void test_sync_ntrie_ops_batches_small_and_large(void **st)
 	ntrie_free(h.t);
 }
 
+/* The list cache: what is written is read back, entry for entry, with
+ * the record it was written at; a bad file is refused whole, naming the
+ * line. */
+static void test_sync_cache_round_trip_and_bad_files(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/teishi-sync-cache-XXXXXX", path[256], id[SYNC_ID_MAX], err[512];
+	struct ntrie *t = ntrie_create(NULL);
+	struct ntrie_entry in[3], *out;
+	size_t n;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/list.cache", dir);
+	assert_int_equal(sync_parse_entry("81312345678", 11, &in[0]), 0);
+	assert_int_equal(sync_parse_entry("8166123*", 8, &in[1]), 0);
+	assert_int_equal(sync_parse_entry("815012345678", 12, &in[2]), 0);
+	assert_int_equal(ntrie_build(t, in, 3), 0);
+	assert_int_equal(sync_cache_write(path, "1795950587727-3", t), 0);
+	snprintf(err, sizeof(err), "%s.tmp", path);
+	assert_int_equal(access(err, F_OK), -1); /* renamed over path */
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), 0);
+	assert_string_equal(id, "1795950587727-3");
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < n; j++)
+			found |= out[j].key == in[i].key && out[j].kind == in[i].kind;
+		assert_true(found);
+	}
+	free(out);
+
+	f = fopen(path, "w");
+	fprintf(f, SYNC_CACHE_HEADER "1-0\n81312345678\n+81399998888\n");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: not an entry"));
+	assert_null(out);
+	assert_int_equal(n, 0);
+	f = fopen(path, "w");
+	fprintf(f, "81312345678\n");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "first line"));
+	f = fopen(path, "w");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty"));
+	unlink(path);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -ENOENT);
+	/* a directory that is not there: nothing written, the error said */
+	snprintf(path, sizeof(path), "%s/no/such/list.cache", dir);
+	assert_int_equal(sync_cache_write(path, "1-0", t), -ENOENT);
+	rmdir(dir);
+	ntrie_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_parse_entry),
 		cmocka_unit_test(test_sync_config_is_checked),
 		cmocka_unit_test(test_sync_ntrie_ops_batches_small_and_large),
+		cmocka_unit_test(test_sync_cache_round_trip_and_bad_files),
 		cmocka_unit_test_setup(test_sync_loads_then_follows, fresh),
 		cmocka_unit_test_setup(test_sync_applies_many_records_in_one_batch, fresh),
 		cmocka_unit_test_setup(test_sync_skips_bad_entries_and_records_with_a_warning, fresh),
