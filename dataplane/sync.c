@@ -8,6 +8,7 @@
  * command's reply must be the next one read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -179,14 +180,29 @@ static int fail(struct sync *s, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* Why a call on c failed, err being errno right after it: a reply that
+ * did not come within the timeout is said as such (hiredis says only
+ * "Resource temporarily unavailable"). */
+static const char *lost_why(const struct sync *s, const redisContext *c, int err, char *buf,
+			    size_t len)
+{
+	if (c->err == REDIS_ERR_IO && (err == EAGAIN || err == EWOULDBLOCK)) {
+		snprintf(buf, len, "no reply within %u ms (the server hangs, or the path to it is cut)",
+			 s->reply_timeout_ms + s->block_ms);
+		return buf;
+	}
+	return c->errstr[0] ? c->errstr : "connection lost";
+}
+
 /* One command and its reply; NULL after fail() on a lost connection or an
  * error reply. */
 static redisReply *cmd(struct sync *s, int argc, const char **argv)
 {
 	redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+	char why[128];
 
 	if (r == NULL) {
-		fail(s, -EIO, "%s: %s", argv[0], s->c->errstr[0] ? s->c->errstr : "connection lost");
+		fail(s, -EIO, "%s: %s", argv[0], lost_why(s, s->c, errno, why, sizeof(why)));
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -749,7 +765,8 @@ int sync_flush(struct sync *s)
 		redisReply *r;
 
 		if (redisGetReply(c, &rv) != REDIS_OK || rv == NULL) {
-			const char *why = c->errstr[0] ? c->errstr : "connection lost";
+			char buf[128];
+			const char *why = lost_why(s, c, errno, buf, sizeof(buf));
 
 			/* the unread ones are lost with the connection */
 			memmove(s->queued, s->queued + i, s->n_queued - i);
@@ -893,37 +910,69 @@ static void nt_warn(void *ctx, const char *msg)
 
 const struct sync_ops sync_ntrie_ops = { nt_load, nt_apply, nt_warn };
 
+struct cache_out {
+	FILE *f;
+	size_t n;
+};
+
 static int cache_line(void *ctx, const struct ntrie_entry *e)
 {
+	struct cache_out *o = ctx;
 	char d[NTRIE_MAX_DIGITS + 1];
 	size_t n = ntrie_key_digits(e->key, d);
 
-	return fprintf(ctx, "%.*s%s\n", (int)n, d, e->kind == NTRIE_PREFIX ? "*" : "") < 0 ? -EIO
-											  : 0;
+	o->n++;
+	return fprintf(o->f, "%.*s%s\n", (int)n, d, e->kind == NTRIE_PREFIX ? "*" : "") < 0 ? -EIO
+											     : 0;
+}
+
+/* The rename is durable once the directory holding it is synced. */
+static int sync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, rc = 0;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)),
+				  path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 int sync_cache_write(const char *path, const char *last_id, const struct ntrie *t)
 {
 	char tmp[4096];
-	FILE *f;
+	struct cache_out o = { NULL, 0 };
 	int rc;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (f == NULL)
+	o.f = fopen(tmp, "w");
+	if (o.f == NULL)
 		return -errno;
-	rc = fprintf(f, SYNC_CACHE_HEADER "%s\n", last_id) < 0 ? -EIO : 0;
+	rc = fprintf(o.f, SYNC_CACHE_HEADER "%s\n", last_id) < 0 ? -EIO : 0;
 	if (rc == 0)
-		rc = ntrie_walk(t, cache_line, f);
-	if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		rc = ntrie_walk(t, cache_line, &o);
+	if (rc == 0 && fprintf(o.f, SYNC_CACHE_END "%zu\n", o.n) < 0)
+		rc = -EIO;
+	if (rc == 0 && (fflush(o.f) != 0 || fsync(fileno(o.f)) != 0))
 		rc = -errno;
-	if (fclose(f) != 0 && rc == 0)
+	if (fclose(o.f) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
 	if (rc < 0)
 		unlink(tmp);
+	else
+		rc = sync_dir_of(path);
 	return rc;
 }
 
@@ -931,9 +980,10 @@ int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 		    char last_id[SYNC_ID_MAX], char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	size_t cap = 0, len = 0, hl = strlen(SYNC_CACHE_HEADER);
-	char *line = NULL;
-	unsigned lineno = 0;
+	size_t cap = 0, len = 0, hl = strlen(SYNC_CACHE_HEADER), el = strlen(SYNC_CACHE_END);
+	char *line = NULL, *end;
+	unsigned lineno = 0, end_line = 0;
+	unsigned long long said = 0;
 	int rc = 0;
 
 	*e = NULL;
@@ -944,7 +994,11 @@ int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	while (getline(&line, &len, f) > 0) {
+	ssize_t got;
+
+	while ((got = getline(&line, &len, f)) > 0) {
+		bool whole = line[got - 1] == '\n';
+
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (lineno == 1 && strncmp(line, SYNC_CACHE_HEADER, hl) == 0 &&
@@ -956,6 +1010,23 @@ int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 			rc = -EINVAL;
 			snprintf(err, errlen, "%s: no \"%s<id>\" first line", path, SYNC_CACHE_HEADER);
 			break;
+		}
+		if (end_line) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "%s:%u: text after the end line (line %u)", path,
+				 lineno, end_line);
+			break;
+		}
+		if (strncmp(line, SYNC_CACHE_END, el) == 0) {
+			errno = 0;
+			said = strtoull(line + el, &end, 10);
+			if (errno || end == line + el || *end || !whole) {
+				rc = -EINVAL;
+				snprintf(err, errlen, "%s:%u: no count on the end line", path, lineno);
+				break;
+			}
+			end_line = lineno;
+			continue;
 		}
 		if (grow((void **)e, &cap, *n + 1, sizeof(**e)) < 0) {
 			rc = -ENOMEM;
@@ -975,6 +1046,14 @@ int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 	if (rc == 0 && lineno == 0) {
 		rc = -EINVAL;
 		snprintf(err, errlen, "%s: empty (no \"%s<id>\" first line)", path, SYNC_CACHE_HEADER);
+	} else if (rc == 0 && !end_line) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: cut short after line %u (no \"%s<count>\" end line)",
+			 path, lineno, SYNC_CACHE_END);
+	} else if (rc == 0 && said != *n) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s:%u: the end line counts %llu entries, the file holds %zu",
+			 path, end_line, said, *n);
 	}
 	if (rc < 0) {
 		free(*e);

@@ -164,15 +164,20 @@ void sync_get_stats(const struct sync *s, struct sync_stats *st);
 
 /* The list cache (teishi-dp --redis-cache): the list in force as of
  * stream record last_id, one entry per line as in teishi:entries, under a
- * SYNC_CACHE_HEADER line naming the record.  Written to PATH.tmp, synced
- * and renamed over path, so that a crash leaves the previous cache whole;
- * t is read with ntrie_walk (the writer's side).  Returns 0 or a negative
- * errno. */
+ * SYNC_CACHE_HEADER line naming the record and over a SYNC_CACHE_END line
+ * with the count, so that a file cut short (a full disk, a copy stopped
+ * half-way) is refused, never taken for a shorter list.  Written to
+ * PATH.tmp, synced, renamed over path and the directory synced, so that a
+ * crash leaves the previous cache or the new one, whole; t is read with
+ * ntrie_walk (the writer's side).  Returns 0 or a negative errno. */
 #define SYNC_CACHE_HEADER "# teishi-dp list cache: stream_id "
+#define SYNC_CACHE_END "# end: entries "
 int sync_cache_write(const char *path, const char *last_id, const struct ntrie *t);
 /* Read a cache: its entries into *e (malloc'd, the caller frees) and *n,
  * and the record it was written at into last_id.  All or nothing: returns
- * 0, or a negative errno with err naming the file and line at fault. */
+ * 0, or a negative errno with err naming the file and line at fault
+ * (-EINVAL also for a file without its end line or whose count is not
+ * the entries it holds). */
 int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 		    char last_id[SYNC_ID_MAX], char *err, size_t errlen);
 

@@ -101,6 +101,10 @@ class Capture(threading.Thread):
                 data, addr = self.sock.recvfrom(65535)
             except socket.timeout:
                 continue
+            except OSError:
+                if self.stop:  # the tap went away with teishi-dp, as asked
+                    break
+                raise
             if addr[2] != PACKET_OUTGOING:
                 self.frames.append(data)
 

@@ -375,10 +375,12 @@ def main():
         with open(cache) as f:
             lines = f.read().split("\n")
         head = f"# teishi-dp list cache: stream_id {sy.get('stream_id')}"
-        entries = sorted(x for x in lines[1:] if x)
+        entries = sorted(x for x in lines[1:] if x and not x.startswith("#"))
         want = sorted([B, C] + bulk)
-        if lines[0] != head or entries != want:
-            failures.append(f"cache: first line {lines[0]!r} (want {head!r}), {len(entries)} "
+        tail = f"# end: entries {len(want)}"
+        if lines[0] != head or entries != want or lines[-2:] != [tail, ""]:
+            failures.append(f"cache: first line {lines[0]!r} (want {head!r}), last "
+                            f"{lines[-2]!r} (want {tail!r}), {len(entries)} "
                             f"entries (want {len(want)}), equal: {entries == want}")
 
         # 7. a start with Redis down: the cached list is enforced, and the

@@ -747,6 +747,45 @@ static void test_sync_cache_round_trip_and_bad_files(void **st)
 	}
 	free(out);
 
+	/* a file cut short, anywhere, is refused: after an entry, inside
+	 * one (the rest still looks like a shorter entry), inside the end
+	 * line's count */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	char whole[512];
+	size_t wl = fread(whole, 1, sizeof(whole), f);
+	fclose(f);
+	assert_true(wl > 0 && wl < sizeof(whole));
+	assert_non_null(strstr(whole, SYNC_CACHE_END "3\n"));
+	for (size_t cut = 1; cut < wl; cut++) {
+		f = fopen(path, "w");
+		assert_int_equal(fwrite(whole, 1, cut, f), cut);
+		fclose(f);
+		assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+		assert_null(out);
+		assert_int_equal(n, 0);
+	}
+	f = fopen(path, "w");
+	fprintf(f, SYNC_CACHE_HEADER "1-0\n81312345678\n");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cut short after line 2"));
+	f = fopen(path, "w");
+	fprintf(f, SYNC_CACHE_HEADER "1-0\n81312345678\n" SYNC_CACHE_END "2\n");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: the end line counts 2 entries, the file holds 1"));
+	f = fopen(path, "w");
+	fprintf(f, SYNC_CACHE_HEADER "1-0\n81312345678\n" SYNC_CACHE_END "1\n81312345679\n");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":4: text after the end line"));
+	f = fopen(path, "w");
+	fprintf(f, SYNC_CACHE_HEADER "1-0\n" SYNC_CACHE_END "0\n");
+	fclose(f);
+	assert_int_equal(sync_cache_read(path, &out, &n, id, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	free(out);
 	f = fopen(path, "w");
 	fprintf(f, SYNC_CACHE_HEADER "1-0\n81312345678\n+81399998888\n");
 	fclose(f);

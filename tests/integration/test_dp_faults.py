@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""teishi-dp --redis under faults: a hung Redis, and kill -9 while the
+list cache is being written.
+
+The same set-up as test_dp_sync (whose helpers this uses): a network
+namespace, a real redis-server (AOF on, a password), teishi-dp with port 0
+on a net_tap and port 1 on net_pcap, INVITEs sent into the tap and the
+rejects read back from it.  It checks that:
+  - while Redis is stopped (SIGSTOP, a host that hangs, longer than the
+    session's 10 s reply timeout) the list in force stays in force: a
+    listed caller is rejected and an unlisted one is not, all along; once
+    Redis runs again the session resumes from its stream record (no new
+    load), a suspension made then is enforced, and stderr says what
+    happened;
+  - kill -9 while the cache is being rewritten (a list of 300,000
+    entries, so that the write takes long enough to be caught) leaves the
+    previous cache whole: the same bytes, its end line's count equal to
+    its entries; the temporary file it was writing is cut short and is
+    never taken for the cache;
+  - a start from that cache with Redis down enforces it.
+
+Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import dpdk_run  # noqa: E402
+import netpkt  # noqa: E402
+from test_dp_rss import enter_netns, read_stats, skip, sysctl  # noqa: E402
+from test_dp_sync import (IFACE, NAME, PASSWORD, DpDown, Redis, start_dp, stop_dp,  # noqa: E402
+                          until_blocked, wait_reject)
+
+A = "81312345678"   # listed from the start: 03-1234-5678
+B = "815012345678"  # suspended once the hung Redis runs again: 050-1234-5678
+F = "81452223333"   # never listed: 045-222-3333
+BIG = 300000        # entries for the cache write that kill -9 interrupts
+REPLY_TIMEOUT_S = 10  # sync_config.reply_timeout_ms's default, which teishi-dp uses
+
+
+def cache_state(path):
+    """(whole, entries, text) of a cache file, by sync.h's format: a
+    header, the entries, an end line with their count, a final newline.
+    entries counts the complete entry lines, also in a file cut short."""
+    with open(path, "rb") as f:
+        text = f.read()
+    lines = text.split(b"\n")
+    body = lines[1:-1]  # the last is b"" when the file ends at a line's end
+    ended = bool(body) and body[-1].startswith(b"# end: entries ")
+    n = len(body) - ended
+    whole = lines[0].startswith(b"# teishi-dp list cache: stream_id ") and lines[-1] == b"" \
+        and ended and body[-1] == f"# end: entries {n}".encode()
+    return whole, n, text
+
+
+def wait_whole_cache(path, want, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if os.path.exists(path):
+            whole, n, text = cache_state(path)
+            if whole and n == want:
+                return text
+        time.sleep(0.05)
+    return None
+
+
+def hung_redis(cmd, redis, failures):
+    proc, cap, snd = start_dp(cmd, 0)
+    try:
+        cid = snd.send(A)
+        r = wait_reject(cap, cid, 3.0)
+        if r is None or not r.startswith("SIP/2.0 608"):
+            failures.append(f"before the fault, {A}: reject {r!r}, want 608")
+        redis.proc.send_signal(signal.SIGSTOP)
+        t0 = time.monotonic()
+        stalled = 0
+        # INVITEs all through the stall, and a little past the reply timeout
+        while time.monotonic() - t0 < REPLY_TIMEOUT_S + 2.5:
+            cid = snd.send(A)
+            r = wait_reject(cap, cid, 1.0)
+            if r is None or not r.startswith("SIP/2.0 608"):
+                failures.append(f"Redis stopped {time.monotonic() - t0:.1f} s: {A} got "
+                                f"{r!r}, want 608")
+                break
+            cid = snd.send(F)
+            if wait_reject(cap, cid, 0.2) is not None:
+                failures.append(f"Redis stopped: unlisted {F} was rejected")
+                break
+            stalled += 1
+            time.sleep(0.3)
+        print(f"Redis stopped {time.monotonic() - t0:.1f} s: {stalled} rounds of a listed "
+              "and an unlisted INVITE, each answered as before")
+        redis.proc.send_signal(signal.SIGCONT)
+        redis.change("add", B)
+        r, secs = until_blocked(cap, snd, B, 10.0)
+        if r is None:
+            failures.append(f"{B} suspended once Redis ran again: never blocked")
+        else:
+            print(f"after the stall: suspension of {B} blocking in {secs * 1000:.0f} ms")
+    finally:
+        if redis.proc.poll() is None:
+            redis.proc.send_signal(signal.SIGCONT)
+        err = stop_dp(proc, cap)
+    if proc.returncode != 0:
+        failures.append(f"teishi-dp exited {proc.returncode} after the stall")
+    if "no reply within 10100 ms" not in err or "following" not in err:
+        failures.append("stderr does not say that Redis stopped answering and that the "
+                        "sync came back")
+
+
+def kill_during_cache_write(cmd, redis, cache, failures):
+    bulk = [f"8199{i:07d}" for i in range(BIG)]
+    for k in range(0, BIG, 20000):
+        redis.cmd("SADD", "teishi:entries", *bulk[k:k + 20000])
+    tmp = cache + ".tmp"
+    caught = False
+    for attempt in range(4):
+        want = int(redis.cmd("SCARD", "teishi:entries"))
+        proc, cap, snd = start_dp(cmd, 1000 * (attempt + 1))
+        try:
+            # the write after the load, renamed into place
+            before = wait_whole_cache(cache, want, 15.0)
+            if before is None:
+                failures.append(f"no whole cache of {want} entries within 15 s of the start")
+                return
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            # the next write, at most 10 s after a change: killed once
+            # some of it is on disk
+            redis.change("add", f"8198{attempt:07d}")
+            end = time.monotonic() + 15
+            while time.monotonic() < end:
+                try:
+                    if os.stat(tmp).st_size >= 65536:
+                        break
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.0002)
+        finally:
+            cap.stop = True
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            cap.finish()
+        whole, n, after = cache_state(cache)
+        if not whole:
+            failures.append(f"kill -9 during a cache write, attempt {attempt + 1}: the cache "
+                            f"is not whole ({n} lines after its header)")
+            return
+        if not os.path.exists(tmp) or cache_state(tmp)[0]:
+            print(f"attempt {attempt + 1}: the write ended before the kill")
+            continue
+        t_n = cache_state(tmp)[1]
+        if after != before:
+            failures.append("the cache changed while its temporary file was still there")
+        caught = True
+        print(f"kill -9 during a cache write: the temporary file held {t_n} of {want + 1} "
+              f"entries; the cache is the previous one, whole, {n} entries")
+        break
+    if not caught:
+        failures.append("kill -9 never landed inside a cache write in 4 attempts: "
+                        "nothing was shown")
+        return
+    # the previous cache, enforced with Redis down
+    redis.kill()
+    proc, cap, snd = start_dp(cmd, 9000)
+    r, _ = until_blocked(cap, snd, A, 3.0)
+    err = stop_dp(proc, cap)
+    said = f"enforcing the cached list {cache} ({n} entries"
+    if r is None or said not in err:
+        failures.append(f"start from the cache after kill -9, Redis down: {A} blocked: "
+                        f"{r is not None}; stderr says the previous cache ({n} entries) is "
+                        f"enforced: {said in err}")
+
+
+
+def main():
+    if os.geteuid() != 0:
+        skip("needs root (network namespace and tap device)")
+    if not os.path.exists("/dev/net/tun"):
+        skip("no /dev/net/tun")
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        skip("redis-server or redis-cli missing")
+    run = dpdk_run.require_dp()
+    ns = f"teishi-faults-{os.getpid()}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
+    if p.returncode != 0:
+        skip(f"cannot create network namespace {ns}: {p.stderr.strip()}")
+    work = tempfile.mkdtemp(prefix="teishi-dp-faults-")
+    failures = []
+    redis = Redis(work)
+    try:
+        enter_netns(ns)
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        sysctl("net/ipv6/conf/all/disable_ipv6", "1")
+        sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+        redis.start()
+        redis.change("add", A)
+        pwfile = os.path.join(work, "redis.pw")
+        with open(pwfile, "w") as f:
+            f.write(PASSWORD + "\n")
+        empty = os.path.join(work, "empty.pcap")
+        netpkt.write_pcap(empty, [])
+        stats_file = os.path.join(work, "stats.json")
+        cache = os.path.join(work, "list.cache")
+        prefix = f"teishi-test-{os.getpid()}-faults"
+        cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
+               "--file-prefix", prefix, "--no-pci",
+               "--log-level", "warning"] + dpdk_run.memory_args() + [
+               "--vdev", f"net_tap0,iface={IFACE}",
+               "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
+               "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
+               "--name", NAME, "--stats-file", stats_file]
+        try:
+            hung_redis(cmd, redis, failures)
+        except DpDown as e:
+            err = str(e)
+            if "first load failed" in err or "--redis" in err:
+                raise RuntimeError(f"teishi-dp did not start:\n{' '.join(cmd)}\n{err}")
+            skip(f"net_tap does not work here: {err.strip()[-300:]}")
+        sy = (read_stats(stats_file, 2.0) or {}).get("sync", {})
+        if sy.get("loads") != 1 or sy.get("failures", 0) < 1 or sy.get("adds") != 1:
+            failures.append(f"stats sync after the stall {sy}: want one load (resumed, not "
+                            "reloaded), a failure, the one add")
+        kill_during_cache_write(cmd + ["--redis-cache", cache], redis, cache, failures)
+    finally:
+        if redis.proc and redis.proc.poll() is None:
+            redis.proc.send_signal(signal.SIGCONT)
+            redis.kill()
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+        run.cleanup()
+    return dpdk_run.report(failures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
