@@ -571,6 +571,64 @@ PY
 	contains "audited" "dataplane dp1 no longer listed"
 }
 
+# A site whose replica is cut off from the primary: the dataplane there
+# follows the replica, and its heartbeat (to the primary, --redis-write)
+# shows what it holds.  An order made during the cut is not in force
+# there, and teishictl dataplanes says so (behind, exit 1) until the link
+# is back and the dataplane caught up.
+case_dataplanes_partition() {
+	local DP="${TEISHI_BUILD_ROOT:-$HERE/../../build}/dataplane/teishi-dp" RSOCK="$W/replica.sock" RPID="" DPPID=""
+	if [ ! -x "$DP" ]; then echo "skipped: teishi-dp not built"; return 0; fi
+	start_teishid
+	expect 0 "suspend before the cut" -- C suspend --order P-1 --authority osaka \
+		--number 06-6123-0001 --received 2024-03-01
+	# the replica on a unix socket: no port to collide with another test's
+	redis-server --port 0 --unixsocket "$RSOCK" --dir "$W" --save "" --appendonly no \
+		--replicaof 127.0.0.1 "$REDIS_PORT" --masteruser teishid --masterauth "pw-$$" \
+		--user default off --user teishid on ">pw-$$" "~*" "&*" "+@all" \
+		--logfile "$W/replica.log" >/dev/null 2>&1 &
+	RPID=$!
+	rep() { redis-cli --no-auth-warning -s "$RSOCK" --user teishid --pass "pw-$$" "$@"; }
+	for _ in $(seq 200); do rep INFO replication 2>/dev/null | grep -q master_link_status:up && break; sleep 0.05; done
+	TEISHI_SOURCE_ROOT=$HERE/../.. python3 -c '
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["TEISHI_SOURCE_ROOT"], "tests", "lib"))
+import netpkt
+netpkt.write_pcap(sys.argv[1], [])' "$W/empty.pcap"
+	"$DP" -l 0-1 --no-huge -m 256 --no-pci --file-prefix "teishi-part-$$" --log-level error \
+		--vdev "net_pcap0,rx_pcap=$W/empty.pcap,tx_pcap=$W/out0.pcap" \
+		--vdev "net_pcap1,rx_pcap=$W/empty.pcap,tx_pcap=$W/out1.pcap" \
+		-- --redis "$RSOCK" --redis-write "$REDIS_ADDR" --redis-user teishid \
+		--redis-password-file "$W/redis.pw" --name dp-site-b >"$W/dp.log" 2>&1 &
+	DPPID=$!
+	local cur=1
+	for _ in $(seq 100); do C dataplanes >/dev/null 2>&1 && { cur=0; break; }; sleep 0.05; done
+	equals "the site's dataplane is current through the replica" "$cur" 0
+
+	# the cut: the replica can no longer authenticate to the primary
+	rep CONFIG SET masterauth wrong >/dev/null
+	rep CLIENT KILL TYPE master >/dev/null
+	for _ in $(seq 100); do rep INFO replication | grep -q master_link_status:down && break; sleep 0.05; done
+	expect 0 "suspend during the cut" -- C suspend --order P-2 --authority osaka \
+		--number 050-1111-2222 --received 2024-03-02
+	sleep 2.5 # heartbeats every second: what the dataplane holds is known by now
+	expect 1 "dataplanes: the cut-off site is behind (exit 1)" -- C dataplanes
+	contains "behind, by the one record" "behind"
+	expect 1 "--json: dp-site-b behind by one" -- "$TEISHICTL" -s "$W/sock" --json dataplanes
+	contains "behind count" '"name":"dp-site-b","state":"behind","behind":1'
+	equals "the replica does not hold the new entry" "$(rep SISMEMBER teishi:entries 815011112222)" 0
+
+	# the link back: the replica catches up, and so does the dataplane
+	rep CONFIG SET masterauth "pw-$$" >/dev/null
+	cur=1
+	for _ in $(seq 200); do C dataplanes >/dev/null 2>&1 && { cur=0; break; }; sleep 0.05; done
+	equals "current again once the link is back (within 10 s)" "$cur" 0
+	equals "its heartbeat holds both entries" "$(rcli HGET teishi:dataplane:dp-site-b entries)" 2
+	kill -TERM "$DPPID"; wait "$DPPID"
+	equals "teishi-dp exits 0" "$?" 0
+	kill "$RPID"; wait "$RPID" 2>/dev/null
+}
+
 "case_$CASE"
 echo "$CASE: $FAILS failures"
 [ "$FAILS" = 0 ]

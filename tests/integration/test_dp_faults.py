@@ -178,7 +178,6 @@ def kill_during_cache_write(cmd, redis, cache, failures):
                         f"enforced: {said in err}")
 
 
-
 def main():
     if os.geteuid() != 0:
         skip("needs root (network namespace and tap device)")
