@@ -585,7 +585,8 @@ case_dataplanes_partition() {
 	# the replica on a unix socket: no port to collide with another test's
 	redis-server --port 0 --unixsocket "$RSOCK" --dir "$W" --save "" --appendonly no \
 		--replicaof 127.0.0.1 "$REDIS_PORT" --masteruser teishid --masterauth "pw-$$" \
-		--user default off --user teishid on ">pw-$$" "~*" "&*" "+@all" \
+		--user default on ">$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" "~*" "&*" "+@all" \
+		--user teishid on ">pw-$$" "~*" "&*" "+@all" \
 		--logfile "$W/replica.log" >/dev/null 2>&1 &
 	RPID=$!
 	rep() { redis-cli --no-auth-warning -s "$RSOCK" --user teishid --pass "pw-$$" "$@"; }
