@@ -32,9 +32,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import dpdk_run  # noqa: E402
-import netpkt  # noqa: E402
-from test_dp_rss import enter_netns, read_stats, skip, sysctl  # noqa: E402
-from test_dp_sync import (IFACE, NAME, PASSWORD, DpDown, Redis, start_dp, stop_dp,  # noqa: E402
+from test_dp_rss import enter_netns, read_stats, skip  # noqa: E402
+from test_dp_sync import (DpDown, Redis, dp_command, site_up, start_dp, stop_dp,  # noqa: E402
                           until_blocked, wait_reject)
 
 A = "81312345678"   # listed from the start: 03-1234-5678
@@ -196,26 +195,11 @@ def main():
     redis = Redis(work)
     try:
         enter_netns(ns)
-        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-        sysctl("net/ipv6/conf/all/disable_ipv6", "1")
-        sysctl("net/ipv6/conf/default/disable_ipv6", "1")
-        redis.start()
+        site_up(redis)
         redis.change("add", A)
-        pwfile = os.path.join(work, "redis.pw")
-        with open(pwfile, "w") as f:
-            f.write(PASSWORD + "\n")
-        empty = os.path.join(work, "empty.pcap")
-        netpkt.write_pcap(empty, [])
         stats_file = os.path.join(work, "stats.json")
         cache = os.path.join(work, "list.cache")
-        prefix = f"teishi-test-{os.getpid()}-faults"
-        cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
-               "--file-prefix", prefix, "--no-pci",
-               "--log-level", "warning"] + dpdk_run.memory_args() + [
-               "--vdev", f"net_tap0,iface={IFACE}",
-               "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
-               "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
-               "--name", NAME, "--stats-file", stats_file]
+        cmd, _ = dp_command(run, work, redis, stats_file, "faults")
         try:
             hung_redis(cmd, redis, failures)
         except DpDown as e:

@@ -219,6 +219,34 @@ def wait_applied(redis, record_id, timeout=5.0):
     return False
 
 
+def site_up(redis):
+    """In the namespace just entered: loopback up, IPv6 off (no router
+    solicitations on the tap), Redis started."""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    sysctl("net/ipv6/conf/all/disable_ipv6", "1")
+    sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+    redis.start()
+
+
+def dp_command(run, work, redis, stats_file, tag):
+    """teishi-dp with port 0 on the tap and port 1 on a pcap, following
+    redis with its password from a file; (argv, EAL file prefix)."""
+    pwfile = os.path.join(work, "redis.pw")
+    with open(pwfile, "w") as f:
+        f.write(PASSWORD + "\n")
+    empty = os.path.join(work, "empty.pcap")
+    netpkt.write_pcap(empty, [])
+    prefix = f"teishi-test-{os.getpid()}-{tag}"
+    cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
+           "--file-prefix", prefix, "--no-pci",
+           "--log-level", "warning"] + dpdk_run.memory_args() + [
+           "--vdev", f"net_tap0,iface={IFACE}",
+           "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
+           "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
+           "--name", NAME, "--stats-file", stats_file]
+    return cmd, prefix
+
+
 def main():
     if os.geteuid() != 0:
         skip("needs root (network namespace and tap device)")
@@ -238,26 +266,12 @@ def main():
     proc = cap = None
     try:
         enter_netns(ns)
-        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-        sysctl("net/ipv6/conf/all/disable_ipv6", "1")
-        sysctl("net/ipv6/conf/default/disable_ipv6", "1")
-        redis.start()
+        site_up(redis)
         redis.change("add", A)
-        pwfile = os.path.join(work, "redis.pw")
-        with open(pwfile, "w") as f:
-            f.write(PASSWORD + "\n")
-        empty = os.path.join(work, "empty.pcap")
-        netpkt.write_pcap(empty, [])
         stats_file = os.path.join(work, "stats.json")
         cache = os.path.join(work, "list.cache")
-        prefix = f"teishi-test-{os.getpid()}-sync"
-        cmd = [run.binary, "--lcores", "0@0,1@" + str(1 % (os.cpu_count() or 1)),
-               "--file-prefix", prefix, "--no-pci",
-               "--log-level", "warning"] + dpdk_run.memory_args() + [
-               "--vdev", f"net_tap0,iface={IFACE}",
-               "--vdev", f"net_pcap1,rx_pcap={empty},tx_pcap={os.path.join(work, 'p1.pcap')}",
-               "--", "--redis", f"127.0.0.1:{redis.port}", "--redis-password-file", pwfile,
-               "--name", NAME, "--stats-file", stats_file, "--redis-cache", cache]
+        cmd, prefix = dp_command(run, work, redis, stats_file, "sync")
+        cmd += ["--redis-cache", cache]
         try:
             proc, cap, snd = start_dp(cmd, 0)
         except DpDown as e:
