@@ -927,7 +927,7 @@ static int cache_line(void *ctx, const struct ntrie_entry *e)
 }
 
 /* The rename is durable once the directory holding it is synced. */
-static int sync_dir_of(const char *path)
+static int fsync_dir_of(const char *path)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
@@ -972,7 +972,7 @@ int sync_cache_write(const char *path, const char *last_id, const struct ntrie *
 	if (rc < 0)
 		unlink(tmp);
 	else
-		rc = sync_dir_of(path);
+		rc = fsync_dir_of(path);
 	return rc;
 }
 
