@@ -1,7 +1,9 @@
 /* The XDP side of teishi.  Today it classifies frames down to UDP on the
- * SIP port and counts them; every frame passes.  Blocking by the number
- * trie (a BPF LPM-trie map fed by the sync module) is the XDP issue's
- * work, held to verdict.c by a differential test. */
+ * SIP port and counts them; every frame passes.  The suspension list is
+ * here already (teishi_list, kept by the loader from a list file or
+ * from Redis); reading the numbers of an INVITE and looking them up in
+ * it, held to verdict.c by a differential test, is the XDP issue's
+ * work. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -24,6 +26,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } teishi_counters SEC(".maps");
+
+/* The suspension list (teishi_bpf.h has the key layout).  The loader
+ * sets max_entries (--max-entries) before load; LPM tries allocate per
+ * entry, so the bound costs nothing until used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct teishi_list_key);
+	__type(value, struct teishi_list_val);
+} teishi_list SEC(".maps");
 
 struct vlan_hdr {
 	__be16 tci;

@@ -1062,3 +1062,69 @@ int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 	}
 	return rc;
 }
+
+int sync_parse_addr(const char *addr, char *host, size_t cap, int *port, char *err,
+		    size_t errlen)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	unsigned long p = 0;
+
+	if (strlen(addr) >= cap) {
+		snprintf(err, errlen, "%.64s...: too long", addr);
+		return -ENAMETOOLONG;
+	}
+	if (addr[0] == '/') {
+		strcpy(host, addr);
+		*port = 0;
+		return 0;
+	}
+	if (colon != NULL && colon != addr && colon[1] != '\0') {
+		errno = 0;
+		p = strtoul(colon + 1, &end, 10);
+		if (errno || *end || colon[1] == '-' || colon[1] == '+')
+			p = 0;
+	}
+	if (p == 0 || p > 65535) {
+		snprintf(err, errlen, "%s: HOST:PORT (port 1-65535) or the path of a unix socket "
+			 "is needed", addr);
+		return -EINVAL;
+	}
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+int sync_read_password(const char *path, char *buf, size_t cap, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int rc = 0;
+
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fgets(buf, (int)cap, f) == NULL || strcspn(buf, "\r\n") == 0) {
+		snprintf(err, errlen, "%s: empty", path);
+		rc = -EINVAL;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (rc < 0)
+		explicit_bzero(buf, cap);
+	return rc;
+}
+
+void sync_default_name(const char *prog, char *buf, size_t cap)
+{
+	char hn[48] = "localhost";
+
+	gethostname(hn, sizeof(hn) - 1);
+	hn[sizeof(hn) - 1] = '\0';
+	for (char *p = hn; *p; p++)
+		if (strchr(SYNC_NAME_CHARS, *p) == NULL)
+			*p = '-';
+	snprintf(buf, cap, "%s@%s", prog, hn);
+}

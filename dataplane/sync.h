@@ -181,6 +181,21 @@ int sync_cache_write(const char *path, const char *last_id, const struct ntrie *
 int sync_cache_read(const char *path, struct ntrie_entry **e, size_t *n,
 		    char last_id[SYNC_ID_MAX], char *err, size_t errlen);
 
+/* The command-line side of a session, shared by teishi-dp and teishi-xdp.
+ * sync_parse_addr: "HOST:PORT" (port 1..65535) or the path of a unix
+ * socket ("/..."): the host part into host (cap bytes) and the port (0 for
+ * a socket) into *port.  Returns 0, or -EINVAL / -ENAMETOOLONG with err
+ * saying what is wanted. */
+int sync_parse_addr(const char *addr, char *host, size_t cap, int *port, char *err,
+		    size_t errlen);
+/* The first line of path (a password never given on a command line),
+ * without its line end.  Returns 0, or a negative errno with err naming
+ * the file ("empty" when it holds no line). */
+int sync_read_password(const char *path, char *buf, size_t cap, char *err, size_t errlen);
+/* "prog@HOSTNAME", the host name's bytes outside SYNC_NAME_CHARS
+ * replaced by '-': a dataplane's name when none is given. */
+void sync_default_name(const char *prog, char *buf, size_t cap);
+
 /* A canonical entry as teishid stores it: 1 to 15 digits, or 1 to 15
  * digits and '*' for a block.  Fills e (value NTRIE_VALUE(1, 0)) and
  * returns 0, or -EINVAL. */

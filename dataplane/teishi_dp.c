@@ -1025,54 +1025,31 @@ static void *sync_main(void *arg)
 
 /* HOST:PORT (checked by dp_config) into host and the port; a unix
  * socket path is copied whole, port 0. */
-static int split_addr(const char *addr, char *host, size_t cap)
-{
-	char *colon;
-
-	snprintf(host, cap, "%s", addr);
-	if (host[0] == '/')
-		return 0;
-	colon = strrchr(host, ':');
-	*colon = '\0';
-	return atoi(colon + 1);
-}
-
 /* The session from --redis and friends, and the list's first load: the
  * workers start with it. */
 static int sync_setup(void)
 {
-	char host[PATH_MAX], whost[PATH_MAX], password[512] = "";
+	char host[PATH_MAX], whost[PATH_MAX], password[512] = "", err[PATH_MAX + 128];
 	struct sync_config sc = { 0 };
 	int port, wport = 0, rc;
 
-	port = split_addr(app.cfg.redis, host, sizeof(host));
-	if (app.cfg.redis_write[0])
-		wport = split_addr(app.cfg.redis_write, whost, sizeof(whost));
-	if (app.cfg.redis_password_file[0]) {
-		FILE *f = fopen(app.cfg.redis_password_file, "r");
-
-		if (f == NULL || fgets(password, sizeof(password), f) == NULL) {
-			fprintf(stderr, "teishi-dp: --redis-password-file %s: %s\n",
-				app.cfg.redis_password_file, f ? "empty" : strerror(errno));
-			if (f)
-				fclose(f);
-			return -EINVAL;
-		}
-		fclose(f);
-		password[strcspn(password, "\r\n")] = '\0';
+	if (sync_parse_addr(app.cfg.redis, host, sizeof(host), &port, err, sizeof(err)) < 0 ||
+	    (app.cfg.redis_write[0] &&
+	     sync_parse_addr(app.cfg.redis_write, whost, sizeof(whost), &wport, err,
+			     sizeof(err)) < 0)) {
+		fprintf(stderr, "teishi-dp: --redis: %s\n", err);
+		return -EINVAL;
 	}
-	if (app.cfg.name[0]) {
+	if (app.cfg.redis_password_file[0] &&
+	    sync_read_password(app.cfg.redis_password_file, password, sizeof(password), err,
+			       sizeof(err)) < 0) {
+		fprintf(stderr, "teishi-dp: --redis-password-file %s\n", err);
+		return -EINVAL;
+	}
+	if (app.cfg.name[0])
 		snprintf(app.name, sizeof(app.name), "%s", app.cfg.name);
-	} else {
-		char hn[48] = "localhost";
-
-		gethostname(hn, sizeof(hn) - 1);
-		hn[sizeof(hn) - 1] = '\0';
-		for (char *p = hn; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-				*p = '-';
-		snprintf(app.name, sizeof(app.name), "teishi-dp@%s", hn);
-	}
+	else
+		sync_default_name("teishi-dp", app.name, sizeof(app.name));
 	sc.host = host;
 	sc.port = port;
 	sc.write_host = app.cfg.redis_write[0] ? whost : NULL;

@@ -2,6 +2,7 @@
  * a real ntrie, events and heartbeats out, and what a lost connection, a
  * replaced Redis, bad data and refused AUTH do. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -811,6 +812,54 @@ static void test_sync_cache_round_trip_and_bad_files(void **st)
 	ntrie_free(t);
 }
 
+/* The command-line side shared by teishi-dp and teishi-xdp. */
+static void test_sync_addr_password_and_name(void **st)
+{
+	(void)st;
+	char host[64], err[256], pw[64], path[] = "/tmp/teishi-sync-pw-XXXXXX", name[SYNC_NAME_MAX];
+	int port = -1, fd;
+
+	assert_int_equal(sync_parse_addr("10.0.0.1:6380", host, sizeof(host), &port, err,
+					 sizeof(err)), 0);
+	assert_string_equal(host, "10.0.0.1");
+	assert_int_equal(port, 6380);
+	assert_int_equal(sync_parse_addr("[::1]:6379", host, sizeof(host), &port, err, sizeof(err)),
+			 0);
+	assert_string_equal(host, "[::1]");
+	assert_int_equal(sync_parse_addr("/run/redis.sock", host, sizeof(host), &port, err,
+					 sizeof(err)), 0);
+	assert_string_equal(host, "/run/redis.sock");
+	assert_int_equal(port, 0);
+	static const char *const bad[] = { "redis", "redis:", ":6379", "h:0", "h:65536", "h:-1",
+					   "h:63x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sync_parse_addr(bad[i], host, sizeof(host), &port, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "HOST:PORT"));
+	}
+	assert_int_equal(sync_parse_addr("/a/very/long/path/that/does/not/fit/in/sixty/four/bytes/of/host/buffer/x.sock",
+					 host, sizeof(host), &port, err, sizeof(err)), -ENAMETOOLONG);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\r\nsecond line\n", 21), 21);
+	close(fd);
+	assert_int_equal(sync_read_password(path, pw, sizeof(pw), err, sizeof(err)), 0);
+	assert_string_equal(pw, "s3cret");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "\n", 1), 1);
+	close(fd);
+	assert_int_equal(sync_read_password(path, pw, sizeof(pw), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty"));
+	unlink(path);
+	assert_int_equal(sync_read_password(path, pw, sizeof(pw), err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+
+	sync_default_name("teishi-xdp", name, sizeof(name));
+	assert_int_equal(strncmp(name, "teishi-xdp@", 11), 0);
+	assert_int_equal(strspn(name, SYNC_NAME_CHARS), strlen(name));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -818,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_sync_config_is_checked),
 		cmocka_unit_test(test_sync_ntrie_ops_batches_small_and_large),
 		cmocka_unit_test(test_sync_cache_round_trip_and_bad_files),
+		cmocka_unit_test(test_sync_addr_password_and_name),
 		cmocka_unit_test_setup(test_sync_loads_then_follows, fresh),
 		cmocka_unit_test_setup(test_sync_applies_many_records_in_one_batch, fresh),
 		cmocka_unit_test_setup(test_sync_skips_bad_entries_and_records_with_a_warning, fresh),

@@ -1,0 +1,249 @@
+/* The suspension list in a BPF LPM-trie map; the contract is in list_map.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "list_map.h"
+
+int list_map_key(uint64_t key, unsigned kind, struct teishi_list_key *k)
+{
+	unsigned len = key & 15;
+	uint64_t digits = key & ~15ull, v;
+
+	if (len == 0 || kind > NTRIE_PREFIX)
+		return -EINVAL;
+	for (unsigned i = 0; i < 15; i++) {
+		unsigned d = (unsigned)(digits >> (60 - 4 * i)) & 15;
+
+		if (i < len ? d > 9 : d != 0)
+			return -EINVAL;
+	}
+	if (kind == NTRIE_PREFIX) {
+		v = digits;
+		k->prefixlen = 4 * len;
+	} else {
+		/* the 0xF nibble after the digits; for 15 digits it is the
+		 * last nibble, where the length was */
+		v = digits | 15ull << (60 - 4 * len);
+		k->prefixlen = kind == NTRIE_EXACT ? 4 * (len + 1) : 64;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		k->data[i] = (uint8_t)(v >> (56 - 8 * i));
+	return 0;
+}
+
+int list_map_create(uint32_t max_entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "teishi_list", sizeof(struct teishi_list_key),
+				sizeof(struct teishi_list_val), max_entries, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int list_map_lookup(int fd, uint64_t key, struct ntrie_match *out)
+{
+	struct teishi_list_key k;
+	struct teishi_list_val v;
+
+	if (list_map_key(key, 0, &k) < 0)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &k, &v) != 0) {
+		memset(out, 0, sizeof(*out));
+		return errno == ENOENT ? 0 : -errno;
+	}
+	out->value = v.value;
+	out->kind = v.kind;
+	out->len = v.len;
+	return 1;
+}
+
+static void say(const struct list_map *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(const struct list_map *m, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (m->warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	m->warn(m->warn_ctx, msg);
+}
+
+/* A map update's errno as the caller sees it: a full map is -ENOSPC
+ * (the kernel says ENOSPC for an LPM trie, E2BIG for others), said once
+ * with the capacity. */
+static int update_failed(const struct list_map *m, int err)
+{
+	if (err == ENOSPC || err == E2BIG) {
+		say(m, "the XDP list map is full (%u entries; --max-entries)", m->max_entries);
+		return -ENOSPC;
+	}
+	return -err;
+}
+
+/* Write one entry; *added says whether it is new. */
+static int put(const struct list_map *m, const struct ntrie_entry *e, int *added)
+{
+	struct teishi_list_key k;
+	struct teishi_list_val v = { e->value, e->kind, (uint8_t)(e->key & 15), 0 };
+
+	if (list_map_key(e->key, e->kind, &k) < 0)
+		return -EINVAL;
+	*added = 1;
+	if (bpf_map_update_elem(m->fd, &k, &v, BPF_NOEXIST) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return update_failed(m, errno);
+	*added = 0;
+	if (bpf_map_update_elem(m->fd, &k, &v, BPF_EXIST) == 0)
+		return 0;
+	return update_failed(m, errno);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct teishi_list_key));
+}
+
+/* Every key the map holds, in a malloc'd array. */
+static int held_keys(int fd, struct teishi_list_key **out, size_t *n)
+{
+	struct teishi_list_key k, cur, *keys = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	while (bpf_map_get_next_key(fd, *n ? &cur : NULL, &k) == 0) {
+		if (*n == cap) {
+			struct teishi_list_key *g;
+
+			cap = cap ? 2 * cap : 1024;
+			g = realloc(keys, cap * sizeof(*keys));
+			if (g == NULL) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = g;
+		}
+		keys[(*n)++] = k;
+		cur = k;
+	}
+	if (errno != ENOENT) {
+		free(keys);
+		return -errno;
+	}
+	*out = keys;
+	return 0;
+}
+
+/* Delete the held keys that are not in want (sorted). */
+static int delete_absent(const struct list_map *m, const struct teishi_list_key *held, size_t nh,
+			 const struct teishi_list_key *want, size_t nw)
+{
+	for (size_t i = 0; i < nh; i++) {
+		if (bsearch(&held[i], want, nw, sizeof(*want), key_cmp) != NULL)
+			continue;
+		if (bpf_map_delete_elem(m->fd, &held[i]) != 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n)
+{
+	struct teishi_list_key *held = NULL, *want;
+	size_t nh = 0, nw = 0, i = 0;
+	int rc, added, deleted = 0;
+
+	want = malloc((n ? n : 1) * sizeof(*want));
+	if (want == NULL)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++) {
+		if (list_map_key(e[j].key, e[j].kind, &want[nw]) < 0) {
+			free(want);
+			return -EINVAL;
+		}
+		nw++;
+	}
+	qsort(want, nw, sizeof(*want), key_cmp);
+	rc = held_keys(m->fd, &held, &nh);
+	if (rc < 0)
+		goto out;
+	/* the new list first, so that an entry in both is never absent;
+	 * when the old and the new do not fit together, the old ones go
+	 * first */
+	for (; i < n; i++) {
+		rc = put(m, &e[i], &added);
+		if (rc == -ENOSPC && !deleted) {
+			rc = delete_absent(m, held, nh, want, nw);
+			deleted = 1;
+			if (rc == 0)
+				rc = put(m, &e[i], &added);
+		}
+		if (rc < 0)
+			goto out;
+	}
+	if (!deleted)
+		rc = delete_absent(m, held, nh, want, nw);
+	if (rc == 0) {
+		/* distinct keys: want is sorted */
+		size_t distinct = 0;
+
+		for (size_t j = 0; j < nw; j++)
+			distinct += j == 0 || key_cmp(&want[j - 1], &want[j]) != 0;
+		m->entries = distinct;
+		m->version++;
+	}
+out:
+	free(held);
+	free(want);
+	return rc;
+}
+
+static int lm_load(void *ctx, const struct ntrie_entry *e, size_t n)
+{
+	return list_map_load(ctx, e, n);
+}
+
+static int lm_apply(void *ctx, const struct sync_change *c, size_t n)
+{
+	struct list_map *m = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		struct teishi_list_key k;
+		int rc, added;
+
+		if (c[i].add) {
+			rc = put(m, &c[i].e, &added);
+			if (rc < 0)
+				return rc;
+			m->entries += (uint64_t)added;
+		} else {
+			if (list_map_key(c[i].e.key, c[i].e.kind, &k) < 0)
+				return -EINVAL;
+			if (bpf_map_delete_elem(m->fd, &k) == 0)
+				m->entries--;
+			else if (errno != ENOENT)
+				return -errno;
+		}
+		m->version++;
+	}
+	return 0;
+}
+
+static void lm_warn(void *ctx, const char *msg)
+{
+	struct list_map *m = ctx;
+
+	if (m->warn)
+		m->warn(m->warn_ctx, msg);
+}
+
+const struct sync_ops list_map_ops = { lm_load, lm_apply, lm_warn };
