@@ -77,16 +77,19 @@ static void say(const struct list_map *m, const char *fmt, ...)
 	m->warn(m->warn_ctx, msg);
 }
 
-/* A map update's errno as the caller sees it: a full map is -ENOSPC
- * (the kernel says ENOSPC for an LPM trie, E2BIG for others), said once
- * with the capacity. */
-static int update_failed(const struct list_map *m, int err)
+/* A map update's errno as the caller sees it: a full map is -ENOSPC (the
+ * kernel says ENOSPC for an LPM trie, E2BIG for others). */
+static int update_failed(int err)
 {
-	if (err == ENOSPC || err == E2BIG) {
+	return err == ENOSPC || err == E2BIG ? -ENOSPC : -err;
+}
+
+/* What a load or batch that failed says: a full map with its capacity. */
+static int said(const struct list_map *m, int rc)
+{
+	if (rc == -ENOSPC)
 		say(m, "the XDP list map is full (%u entries; --max-entries)", m->max_entries);
-		return -ENOSPC;
-	}
-	return -err;
+	return rc;
 }
 
 /* Write one entry; *added says whether it is new. */
@@ -101,11 +104,11 @@ static int put(const struct list_map *m, const struct ntrie_entry *e, int *added
 	if (bpf_map_update_elem(m->fd, &k, &v, BPF_NOEXIST) == 0)
 		return 0;
 	if (errno != EEXIST)
-		return update_failed(m, errno);
+		return update_failed(errno);
 	*added = 0;
 	if (bpf_map_update_elem(m->fd, &k, &v, BPF_EXIST) == 0)
 		return 0;
-	return update_failed(m, errno);
+	return update_failed(errno);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -204,7 +207,7 @@ int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n)
 out:
 	free(held);
 	free(want);
-	return rc;
+	return said(m, rc);
 }
 
 static int lm_load(void *ctx, const struct ntrie_entry *e, size_t n)
@@ -223,7 +226,7 @@ static int lm_apply(void *ctx, const struct sync_change *c, size_t n)
 		if (c[i].add) {
 			rc = put(m, &c[i].e, &added);
 			if (rc < 0)
-				return rc;
+				return said(m, rc);
 			m->entries += (uint64_t)added;
 		} else {
 			if (list_map_key(c[i].e.key, c[i].e.kind, &k) < 0)

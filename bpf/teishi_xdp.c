@@ -1,10 +1,16 @@
 /* teishi-xdp: loads the XDP program (teishi.bpf.c) with libbpf.
  *
- *   teishi-xdp test-run [--sip-port N] FILE.pcap
+ *   teishi-xdp test-run [--sip-port N] [--list FILE] FILE.pcap
  *       run every frame of FILE through the program with
  *       BPF_PROG_TEST_RUN (no NIC needed) and print the counters as JSON
  *   teishi-xdp attach --dev IFNAME [--sip-port N] [--skb]
+ *                     [--list FILE | --redis HOST:PORT ...]
  *       attach to IFNAME until SIGINT/SIGTERM, then print the counters
+ *
+ * The suspension list goes into the program's teishi_list map: once from
+ * --list, or from Redis and kept there while attached (the sync module,
+ * as teishi-dp keeps its trie), with a heartbeat so that teishictl
+ * dataplanes shows this host too.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,8 +24,15 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <inttypes.h>
 #include <linux/if_link.h>
+#include <limits.h>
+#include <time.h>
+
+#include "list_map.h"
+#include "listfile.h"
 #include "pcap_frames.h"
+#include "sync.h"
 #include "teishi.skel.h"
 #include "teishi_bpf.h"
 
@@ -38,6 +51,20 @@ static const char *const counter_names[TEISHI_XDP__COUNT] = {
 static int verbose;
 static volatile sig_atomic_t stop;
 
+#define HEARTBEAT_TTL_S 10
+
+/* Where the list comes from, and the map that holds it. */
+struct list_opts {
+	const char *list_path;
+	const char *redis, *redis_write, *redis_user, *redis_password_file, *name;
+	const char *pin; /* where the map is pinned while teishi-xdp runs, or NULL */
+	unsigned long max_entries;
+};
+
+static struct list_map lmap;
+static struct sync *session;
+static char session_name[SYNC_NAME_MAX];
+
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !verbose)
@@ -48,16 +75,29 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: teishi-xdp test-run [--sip-port N] FILE.pcap\n"
+		"usage: teishi-xdp test-run [--sip-port N] [--list FILE] FILE.pcap\n"
 		"       teishi-xdp attach --dev IFNAME [--sip-port N] [--skb]\n"
+		"                         [--list FILE | --redis HOST:PORT|/SOCKET ...]\n"
 		"\n"
 		"test-run  runs every frame of FILE through the XDP program with\n"
 		"          BPF_PROG_TEST_RUN and prints the counters and actions as JSON\n"
 		"attach    attaches to IFNAME (native XDP, or generic with --skb) until\n"
 		"          SIGINT/SIGTERM, then prints the counters\n"
 		"\n"
-		"  --sip-port N  UDP port carrying SIP [default: 5060]\n"
-		"  --verbose     libbpf's debug messages\n"
+		"  --sip-port N      UDP port carrying SIP [default: 5060]\n"
+		"  --list FILE       the suspension list, once (listfile format)\n"
+		"  --redis ADDR      follow teishid's list in Redis (attach): loaded before\n"
+		"                    the program is attached, kept while it is\n"
+		"  --redis-write ADDR  where the heartbeat goes when ADDR is a read-only\n"
+		"                    replica (its primary) [default: the --redis server]\n"
+		"  --redis-user USER  ACL user [default: none]\n"
+		"  --redis-password-file FILE  first line: the password (never in argv)\n"
+		"  --name NAME       this dataplane in heartbeats [default: teishi-xdp@HOST]\n"
+		"  --max-entries N   the list map's capacity [default: 1048576]\n"
+		"  --pin-list PATH   pin the list map at PATH (on a bpffs, e.g.\n"
+		"                    /sys/fs/bpf/teishi-list) while running, for\n"
+		"                    bpftool map dump pinned PATH [default: not pinned]\n"
+		"  --verbose         libbpf's debug messages\n"
 		"Exit status: 0 done, 1 failed, 2 usage.\n");
 }
 
@@ -97,7 +137,8 @@ static void print_counters(struct teishi_bpf *skel, const unsigned long long *ac
 	printf("{\"counters\": {");
 	for (int k = 0; k < TEISHI_XDP__COUNT; k++)
 		printf("%s\"%s\": %llu", k ? ", " : "", counter_names[k], c[k]);
-	printf("}");
+	printf("}, \"list\": {\"entries\": %" PRIu64 ", \"version\": %" PRIu64 "}", lmap.entries,
+	       lmap.version);
 	if (actions)
 		printf(", \"actions\": {\"aborted\": %llu, \"drop\": %llu, \"pass\": %llu, "
 		       "\"tx\": %llu, \"redirect\": %llu}",
@@ -106,7 +147,7 @@ static void print_counters(struct teishi_bpf *skel, const unsigned long long *ac
 	printf("}\n");
 }
 
-static struct teishi_bpf *open_and_load(unsigned sip_port)
+static struct teishi_bpf *open_and_load(unsigned sip_port, uint32_t max_entries)
 {
 	struct teishi_bpf *skel = teishi_bpf__open();
 	int err;
@@ -116,13 +157,93 @@ static struct teishi_bpf *open_and_load(unsigned sip_port)
 		return NULL;
 	}
 	skel->rodata->sip_port = (__u16)sip_port;
-	err = teishi_bpf__load(skel);
+	err = bpf_map__set_max_entries(skel->maps.teishi_list, max_entries);
+	if (!err)
+		err = teishi_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "teishi-xdp: cannot load the XDP program: %s\n", strerror(-err));
 		teishi_bpf__destroy(skel);
 		return NULL;
 	}
 	return skel;
+}
+
+static void say_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "teishi-xdp: list: %s\n", msg);
+}
+
+/* The list into the map before the program sees a frame: from the file,
+ * or Redis's first load (a failure there is fatal, as in teishi-dp). */
+static int list_setup(struct teishi_bpf *skel, const struct list_opts *o)
+{
+	char err[PATH_MAX + 256], host[PATH_MAX], whost[PATH_MAX], password[512] = "";
+	struct sync_config sc = { 0 };
+	int port, wport = 0, rc;
+
+	lmap.fd = bpf_map__fd(skel->maps.teishi_list);
+	lmap.max_entries = (uint32_t)o->max_entries;
+	lmap.warn = say_warning;
+	if (o->pin && (rc = bpf_map__pin(skel->maps.teishi_list, o->pin)) != 0) {
+		fprintf(stderr, "teishi-xdp: --pin-list %s: %s (a path on a mounted bpffs that "
+			"does not exist yet is needed)\n", o->pin, strerror(-rc));
+		return rc;
+	}
+	if (o->list_path) {
+		struct listfile lf;
+
+		if (listfile_load(o->list_path, 1, &lf, err, sizeof(err)) < 0) {
+			fprintf(stderr, "teishi-xdp: --list %s\n", err);
+			return -EINVAL;
+		}
+		rc = list_map_load(&lmap, lf.entries, lf.n);
+		listfile_free(&lf);
+		if (rc < 0)
+			fprintf(stderr, "teishi-xdp: --list %s: filling the list map: %s\n",
+				o->list_path, strerror(-rc));
+		return rc;
+	}
+	if (!o->redis)
+		return 0;
+	if (sync_parse_addr(o->redis, host, sizeof(host), &port, err, sizeof(err)) < 0 ||
+	    (o->redis_write &&
+	     sync_parse_addr(o->redis_write, whost, sizeof(whost), &wport, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "teishi-xdp: --redis: %s\n", err);
+		return -EINVAL;
+	}
+	if (o->redis_password_file &&
+	    sync_read_password(o->redis_password_file, password, sizeof(password), err,
+			       sizeof(err)) < 0) {
+		fprintf(stderr, "teishi-xdp: --redis-password-file %s\n", err);
+		return -EINVAL;
+	}
+	if (o->name)
+		snprintf(session_name, sizeof(session_name), "%s", o->name);
+	else
+		sync_default_name("teishi-xdp", session_name, sizeof(session_name));
+	sc.host = host;
+	sc.port = port;
+	sc.write_host = o->redis_write ? whost : NULL;
+	sc.write_port = wport;
+	sc.user = o->redis_user;
+	sc.password = o->redis_password_file ? password : NULL;
+	sc.name = session_name;
+	session = sync_create(&sc, &list_map_ops, &lmap);
+	explicit_bzero(password, sizeof(password));
+	if (session == NULL) {
+		fprintf(stderr, "teishi-xdp: --redis %s: %s\n", o->redis, strerror(errno));
+		return -errno;
+	}
+	rc = sync_step(session);
+	if (rc < 0) {
+		fprintf(stderr, "teishi-xdp: --redis: the first load failed: %s\n",
+			sync_error(session));
+		return rc;
+	}
+	fprintf(stderr, "teishi-xdp: %" PRIu64 " list entries from Redis %s\n", lmap.entries,
+		o->redis);
+	return 0;
 }
 
 struct test_run_ctx {
@@ -164,7 +285,82 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* What teishictl dataplanes reads (docs/redis-schema.md); blocked is 0:
+ * the program blocks nothing yet. */
+static void heartbeat(struct teishi_bpf *skel, const char *follows, time_t started_at)
+{
+	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
+					 "events_lost", "follows", "pid", "started" };
+	unsigned long long c[TEISHI_XDP__COUNT] = { 0 };
+	char entries[24], version[24], frames[24], pid[16], started[40];
+	const char *v[9];
+	struct sync_stats ss;
+	struct tm tm;
+
+	read_counters(skel, c);
+	sync_get_stats(session, &ss);
+	snprintf(entries, sizeof(entries), "%" PRIu64, lmap.entries);
+	snprintf(version, sizeof(version), "%" PRIu64, lmap.version);
+	snprintf(frames, sizeof(frames), "%llu", c[TEISHI_XDP_FRAMES]);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	gmtime_r(&started_at, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	v[0] = entries;
+	v[1] = version;
+	v[2] = ss.last_id;
+	v[3] = frames;
+	v[4] = "0";
+	v[5] = "0";
+	v[6] = follows;
+	v[7] = pid;
+	v[8] = started;
+	sync_heartbeat(session, f, v, 9, HEARTBEAT_TTL_S);
+}
+
+/* Keep the map from Redis until told to stop.  A failed step is said
+ * once and retried every second; meanwhile the map stays as it was. */
+static void follow(struct teishi_bpf *skel, const char *follows)
+{
+	time_t started_at = time(NULL);
+	uint64_t next_hb = 0;
+	int down = 0;
+
+	while (!stop) {
+		int rc = sync_step(session);
+
+		if (rc < 0) {
+			if (!down)
+				fprintf(stderr, "teishi-xdp: sync: %s; the list stays as it was, "
+					"retrying every second\n", sync_error(session));
+			down = 1;
+			sleep(1);
+			continue;
+		}
+		if (down) {
+			struct sync_stats ss;
+
+			sync_get_stats(session, &ss);
+			fprintf(stderr, "teishi-xdp: sync: following %s again from %s\n", follows,
+				ss.last_id);
+			down = 0;
+		}
+		if (now_ns() >= next_hb) {
+			heartbeat(skel, follows, started_at);
+			sync_flush(session);
+			next_hb = now_ns() + 1000000000ull;
+		}
+	}
+}
+
+static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode, const char *follows)
 {
 	unsigned ifindex = if_nametoindex(dev);
 	__u32 flags = skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
@@ -180,6 +376,8 @@ static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (session)
+		follow(skel, follows);
 	while (!stop)
 		pause();
 	bpf_xdp_detach((int)ifindex, flags, NULL);
@@ -189,14 +387,24 @@ static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode)
 
 int main(int argc, char **argv)
 {
+	enum { O_LIST = 256, O_REDIS, O_REDIS_WRITE, O_REDIS_USER, O_REDIS_PW, O_NAME, O_MAX, O_PIN };
 	static const struct option opts[] = {
 		{ "sip-port", required_argument, NULL, 'p' },
 		{ "dev", required_argument, NULL, 'd' },
 		{ "skb", no_argument, NULL, 's' },
+		{ "list", required_argument, NULL, O_LIST },
+		{ "redis", required_argument, NULL, O_REDIS },
+		{ "redis-write", required_argument, NULL, O_REDIS_WRITE },
+		{ "redis-user", required_argument, NULL, O_REDIS_USER },
+		{ "redis-password-file", required_argument, NULL, O_REDIS_PW },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "max-entries", required_argument, NULL, O_MAX },
+		{ "pin-list", required_argument, NULL, O_PIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct list_opts lo = { .max_entries = 1u << 20 };
 	unsigned long sip_port = 5060;
 	const char *dev = NULL, *cmd;
 	int skb_mode = 0, c, ret;
@@ -218,6 +426,43 @@ int main(int argc, char **argv)
 		case 's':
 			skb_mode = 1;
 			break;
+		case O_LIST:
+			lo.list_path = optarg;
+			break;
+		case O_REDIS:
+			lo.redis = optarg;
+			break;
+		case O_REDIS_WRITE:
+			lo.redis_write = optarg;
+			break;
+		case O_REDIS_USER:
+			lo.redis_user = optarg;
+			break;
+		case O_REDIS_PW:
+			lo.redis_password_file = optarg;
+			break;
+		case O_NAME:
+			if (!optarg[0] || strlen(optarg) >= SYNC_NAME_MAX ||
+			    strspn(optarg, SYNC_NAME_CHARS) != strlen(optarg)) {
+				fprintf(stderr, "teishi-xdp: --name \"%s\": 1 to %d of %s\n", optarg,
+					SYNC_NAME_MAX - 1, SYNC_NAME_CHARS);
+				return 2;
+			}
+			lo.name = optarg;
+			break;
+		case O_MAX:
+			errno = 0;
+			lo.max_entries = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] == '-' || lo.max_entries == 0 ||
+			    lo.max_entries > (1ul << 28)) {
+				fprintf(stderr, "teishi-xdp: --max-entries \"%s\": want 1..268435456\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_PIN:
+			lo.pin = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -234,9 +479,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	if (lo.list_path && lo.redis) {
+		fprintf(stderr, "teishi-xdp: --list and --redis cannot be used together: the list "
+			"comes from one of them\n");
+		return 2;
+	}
+	if (!lo.redis && (lo.redis_write || lo.redis_user || lo.redis_password_file || lo.name)) {
+		fprintf(stderr, "teishi-xdp: --redis-write, --redis-user, --redis-password-file and "
+			"--name need --redis\n");
+		return 2;
+	}
 	if (strcmp(cmd, "test-run") == 0) {
 		if (optind + 1 != argc) {
 			fprintf(stderr, "teishi-xdp: test-run takes one pcap file\n");
+			return 2;
+		}
+		if (lo.redis) {
+			fprintf(stderr, "teishi-xdp: test-run takes its list from --list, not --redis\n");
 			return 2;
 		}
 	} else if (strcmp(cmd, "attach") == 0) {
@@ -250,13 +509,18 @@ int main(int argc, char **argv)
 	}
 
 	libbpf_set_print(print_libbpf);
-	skel = open_and_load((unsigned)sip_port);
+	skel = open_and_load((unsigned)sip_port, (uint32_t)lo.max_entries);
 	if (!skel)
 		return 1;
-	if (strcmp(cmd, "test-run") == 0)
+	if (list_setup(skel, &lo) < 0)
+		ret = 1;
+	else if (strcmp(cmd, "test-run") == 0)
 		ret = test_run(skel, argv[optind]);
 	else
-		ret = attach(skel, dev, skb_mode);
+		ret = attach(skel, dev, skb_mode, lo.redis);
+	sync_free(session);
+	if (lo.pin && bpf_map__is_pinned(skel->maps.teishi_list))
+		bpf_map__unpin(skel->maps.teishi_list, NULL);
 	teishi_bpf__destroy(skel);
 	return ret;
 }
