@@ -51,8 +51,6 @@ static const char *const counter_names[TEISHI_XDP__COUNT] = {
 static int verbose;
 static volatile sig_atomic_t stop;
 
-#define HEARTBEAT_TTL_S 10
-
 /* Where the list comes from, and the map that holds it. */
 struct list_opts {
 	const char *list_path;
@@ -293,36 +291,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* What teishictl dataplanes reads (docs/redis-schema.md); blocked is 0:
- * the program blocks nothing yet. */
+/* The program blocks nothing yet: blocked and events_lost are 0. */
 static void heartbeat(struct teishi_bpf *skel, const char *follows, time_t started_at)
 {
-	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
-					 "events_lost", "follows", "pid", "started" };
 	unsigned long long c[TEISHI_XDP__COUNT] = { 0 };
-	char entries[24], version[24], frames[24], pid[16], started[40];
-	const char *v[9];
-	struct sync_stats ss;
-	struct tm tm;
+	struct sync_beat b = { .entries = lmap.entries, .version = lmap.version,
+			       .follows = follows, .started = started_at };
 
 	read_counters(skel, c);
-	sync_get_stats(session, &ss);
-	snprintf(entries, sizeof(entries), "%" PRIu64, lmap.entries);
-	snprintf(version, sizeof(version), "%" PRIu64, lmap.version);
-	snprintf(frames, sizeof(frames), "%llu", c[TEISHI_XDP_FRAMES]);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	gmtime_r(&started_at, &tm);
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	v[0] = entries;
-	v[1] = version;
-	v[2] = ss.last_id;
-	v[3] = frames;
-	v[4] = "0";
-	v[5] = "0";
-	v[6] = follows;
-	v[7] = pid;
-	v[8] = started;
-	sync_heartbeat(session, f, v, 9, HEARTBEAT_TTL_S);
+	b.frames = c[TEISHI_XDP_FRAMES];
+	sync_heartbeat_dataplane(session, &b);
 }
 
 /* Keep the map from Redis until told to stop.  A failed step is said

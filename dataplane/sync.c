@@ -752,6 +752,26 @@ int sync_heartbeat(struct sync *s, const char *const *fields, const char *const 
 	return rc;
 }
 
+int sync_heartbeat_dataplane(struct sync *s, const struct sync_beat *b)
+{
+	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
+					 "events_lost", "follows", "pid", "started" };
+	char entries[24], version[24], frames[24], blocked[24], lost[24], pid[16], started[40];
+	const char *v[] = { entries, version, s->st.last_id, frames, blocked, lost, b->follows,
+			    pid, started };
+	struct tm tm;
+
+	snprintf(entries, sizeof(entries), "%" PRIu64, b->entries);
+	snprintf(version, sizeof(version), "%" PRIu64, b->version);
+	snprintf(frames, sizeof(frames), "%" PRIu64, b->frames);
+	snprintf(blocked, sizeof(blocked), "%" PRIu64, b->blocked);
+	snprintf(lost, sizeof(lost), "%" PRIu64, b->events_lost);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	gmtime_r(&b->started, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return sync_heartbeat(s, f, v, 9, SYNC_HEARTBEAT_TTL_S);
+}
+
 int sync_flush(struct sync *s)
 {
 	redisContext *c = s->wsep ? s->w : s->c;

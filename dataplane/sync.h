@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ntrie.h"
 
@@ -153,6 +154,21 @@ int sync_event(struct sync *s, const char *const *fields, const char *const *val
  * teishi:dataplanes; queued like events. */
 int sync_heartbeat(struct sync *s, const char *const *fields, const char *const *values,
 		   unsigned n, unsigned ttl_s);
+/* A dataplane's heartbeat with the fields docs/redis-schema.md names and
+ * teishictl dataplanes reads: sync_heartbeat() of entries, version,
+ * stream_id (the last record applied), frames, blocked, events_lost,
+ * follows, pid and started (UTC), with a TTL of SYNC_HEARTBEAT_TTL_S. */
+#define SYNC_HEARTBEAT_TTL_S 10
+struct sync_beat {
+	uint64_t entries;     /* entries in the list in force */
+	uint64_t version;     /* changes made to it */
+	uint64_t frames;      /* frames seen */
+	uint64_t blocked;     /* calls blocked */
+	uint64_t events_lost; /* blocked calls whose events never reached Redis */
+	const char *follows;  /* the server followed, as given */
+	time_t started;       /* when the dataplane started */
+};
+int sync_heartbeat_dataplane(struct sync *s, const struct sync_beat *b);
 /* Send what sync_event() and sync_heartbeat() queued and read the replies.
  * Returns 0, or a negative errno (the connection is dropped; the queued
  * events are counted in events_failed). */

@@ -69,7 +69,6 @@
 /* The heartbeat in Redis (--redis): written this often, gone this long
  * after the last one. */
 #define HEARTBEAT_EVERY_NS 1000000000ull
-#define HEARTBEAT_TTL_S 10
 /* --redis-cache is rewritten at most this often while the list changes. */
 #define CACHE_EVERY_NS 10000000000ull
 
@@ -937,38 +936,21 @@ static void heartbeat(void)
 	struct sync_stats ss;
 	struct totals t;
 	struct headline h;
-	char entries[24], version[24], frames[24], blocked[24], pid[16], started[40];
-	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
-					 "events_lost", "follows", "pid", "started" };
-	char lost[24];
-	const char *v[9];
-	time_t secs = (time_t)(app.started_ns / 1000000000ull);
-	struct tm tm;
+	struct sync_beat b = { .follows = app.cfg.redis,
+			       .started = (time_t)(app.started_ns / 1000000000ull) };
 
 	ntrie_stats(app.trie, &ts);
 	sync_get_stats(app.sync, &ss);
 	sum_totals(&t);
 	headline(&t, &h);
-	snprintf(entries, sizeof(entries), "%" PRIu64, ts.entries);
-	snprintf(version, sizeof(version), "%" PRIu64, ts.version);
-	snprintf(frames, sizeof(frames), "%" PRIu64, h.frames);
-	snprintf(blocked, sizeof(blocked), "%" PRIu64, h.blocked);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	gmtime_r(&secs, &tm);
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	v[0] = entries;
-	v[1] = version;
-	v[2] = ss.last_id;
-	v[3] = frames;
-	v[4] = blocked;
+	b.entries = ts.entries;
+	b.version = ts.version;
+	b.frames = h.frames;
+	b.blocked = h.blocked;
 	/* blocked calls whose events never reached teishi:events: the ring
 	 * was full, or Redis refused or lost them */
-	snprintf(lost, sizeof(lost), "%" PRIu64, t.a[A_EVENT_LOST] + ss.events_failed);
-	v[5] = lost;
-	v[6] = app.cfg.redis;
-	v[7] = pid;
-	v[8] = started;
-	sync_heartbeat(app.sync, f, v, 9, HEARTBEAT_TTL_S);
+	b.events_lost = t.a[A_EVENT_LOST] + ss.events_failed;
+	sync_heartbeat_dataplane(app.sync, &b);
 }
 
 /* The sync thread: the trie's one writer while the workers run.  A failed

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -418,4 +419,19 @@ void redis_fixture_stop(struct redis_fixture *rf)
 		rf_rm_rf(rf->dir);
 		rf->dir[0] = '\0';
 	}
+}
+
+const char *redis_fixture_cmdl(const struct redis_fixture *rf, const char *first, ...)
+{
+	static char out[4096];
+	const char *av[32];
+	int ac = 0;
+	va_list ap;
+
+	av[ac++] = first;
+	va_start(ap, first);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && ac < 32;)
+		av[ac++] = a;
+	va_end(ap);
+	return redis_fixture_cmd(rf, out, sizeof(out), ac, av) == 0 ? out : NULL;
 }

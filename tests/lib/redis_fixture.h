@@ -60,6 +60,11 @@ void redis_fixture_stop(struct redis_fixture *rf);
 int redis_fixture_cmd(const struct redis_fixture *rf, char *out, size_t outlen,
 		      int argc, const char *const *argv);
 
+/* redis_fixture_cmd() of a NULL-terminated list of arguments (at most
+ * 31), for tests: the reply's text in a static buffer (overwritten by the
+ * next call), or NULL when the command could not be sent or read. */
+const char *redis_fixture_cmdl(const struct redis_fixture *rf, const char *first, ...);
+
 /* "HOST:PORT" of the server. */
 const char *redis_fixture_addr(const struct redis_fixture *rf);
 
