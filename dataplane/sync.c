@@ -967,7 +967,62 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
+int sync_walk_ntrie(const void *list, int (*fn)(void *ctx, const struct ntrie_entry *e),
+		    void *ctx)
+{
+	return ntrie_walk(list, fn, ctx);
+}
+
 int sync_cache_write(const char *path, const char *last_id, const struct ntrie *t)
+{
+	return sync_cache_write_list(path, last_id, sync_walk_ntrie, t);
+}
+
+int sync_cache_update(struct sync_cache *c, const struct sync *s, uint64_t version, int force,
+		      sync_walk_fn walk, const void *list)
+{
+	double now = mono_s();
+	int rc;
+
+	if (c->path == NULL || version == c->version ||
+	    (!force && c->version != UINT64_MAX && c->written_s > 0 &&
+	     now - c->written_s < SYNC_CACHE_EVERY_S))
+		return 0;
+	rc = sync_cache_write_list(c->path, s->st.last_id, walk, list);
+	if (rc < 0) {
+		c->failing++;
+		return rc;
+	}
+	c->failing = 0;
+	c->version = version;
+	c->written_s = now;
+	return 1;
+}
+
+long sync_cache_resume(struct sync *s, const char *path, char last_id[SYNC_ID_MAX], char *err,
+		       size_t errlen)
+{
+	struct ntrie_entry *e;
+	size_t n;
+	int rc = sync_cache_read(path, &e, &n, last_id, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (sync_resume_from(s, last_id) < 0) {
+		snprintf(err, errlen, "%s: stream id \"%s\" is not MS-SEQ", path, last_id);
+		rc = -EINVAL;
+	} else if ((rc = s->ops.load(s->ctx, e, n)) < 0) {
+		snprintf(err, errlen, "%s: loading %zu entries: %s", path, n, strerror(-rc));
+		/* the session holds nothing it could resume from */
+		s->loaded = false;
+		snprintf(s->st.last_id, sizeof(s->st.last_id), "0-0");
+	}
+	free(e);
+	return rc < 0 ? rc : (long)n;
+}
+
+int sync_cache_write_list(const char *path, const char *last_id, sync_walk_fn walk,
+			  const void *list)
 {
 	char tmp[4096];
 	struct cache_out o = { NULL, 0 };
@@ -980,7 +1035,7 @@ int sync_cache_write(const char *path, const char *last_id, const struct ntrie *
 		return -errno;
 	rc = fprintf(o.f, SYNC_CACHE_HEADER "%s\n", last_id) < 0 ? -EIO : 0;
 	if (rc == 0)
-		rc = ntrie_walk(t, cache_line, &o);
+		rc = walk(list, cache_line, &o);
 	if (rc == 0 && fprintf(o.f, SYNC_CACHE_END "%zu\n", o.n) < 0)
 		rc = -EIO;
 	if (rc == 0 && (fflush(o.f) != 0 || fsync(fileno(o.f)) != 0))

@@ -189,6 +189,39 @@ void sync_get_stats(const struct sync *s, struct sync_stats *st);
 #define SYNC_CACHE_HEADER "# teishi-dp list cache: stream_id "
 #define SYNC_CACHE_END "# end: entries "
 int sync_cache_write(const char *path, const char *last_id, const struct ntrie *t);
+/* The same for a list held elsewhere (teishi-xdp: the BPF map): walk
+ * calls fn on each entry of list, as ntrie_walk does, and returns 0 or
+ * the first negative value fn returned (or its own error). */
+typedef int (*sync_walk_fn)(const void *list, int (*fn)(void *ctx, const struct ntrie_entry *e),
+			    void *ctx);
+int sync_cache_write_list(const char *path, const char *last_id, sync_walk_fn walk,
+			  const void *list);
+/* ntrie_walk as a sync_walk_fn (list: a struct ntrie; the writer's side). */
+int sync_walk_ntrie(const void *list, int (*fn)(void *ctx, const struct ntrie_entry *e),
+		    void *ctx);
+
+/* When the cache is written: once the list changed, at most every
+ * SYNC_CACHE_EVERY_S seconds, and whenever forced (at exit). */
+#define SYNC_CACHE_EVERY_S 10
+struct sync_cache {
+	const char *path;
+	uint64_t version;    /* the list version the file holds; start at UINT64_MAX */
+	double written_s;    /* CLOCK_MONOTONIC of that write; 0: none yet */
+	unsigned failing;    /* writes failed in a row */
+};
+/* Write c->path when due: version is the list's version now, s gives
+ * the stream record it includes.  Returns 1 when written, 0 when not due,
+ * or the write's negative errno (c->failing is then 1 on the first
+ * failure in a row, the one a caller says). */
+int sync_cache_update(struct sync_cache *c, const struct sync *s, uint64_t version, int force,
+		      sync_walk_fn walk, const void *list);
+/* Start-up without Redis: the list cached at path handed to the
+ * session's ops->load, and the session set to resume from the record the
+ * cache was written at (last_id), so that the next step catches up from
+ * there.  All or nothing.  Returns the entries loaded, or a negative errno
+ * with err saying what is wrong (the session then holds no position). */
+long sync_cache_resume(struct sync *s, const char *path, char last_id[SYNC_ID_MAX], char *err,
+		       size_t errlen);
 /* Read a cache: its entries into *e (malloc'd, the caller frees) and *n,
  * and the record it was written at into last_id.  All or nothing: returns
  * 0, or a negative errno with err naming the file and line at fault

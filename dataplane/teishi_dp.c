@@ -70,7 +70,6 @@
  * after the last one. */
 #define HEARTBEAT_EVERY_NS 1000000000ull
 /* --redis-cache is rewritten at most this often while the list changes. */
-#define CACHE_EVERY_NS 10000000000ull
 
 /* A blocked call, as the workers put it on the event ring. */
 struct dp_event {
@@ -162,13 +161,11 @@ static struct {
 	pthread_t sync_thread;
 	bool sync_running;
 	struct sync_ntrie sync_nt;        /* the session's hold on the trie */
-	uint64_t cache_version;           /* the trie's version the cache holds */
-	uint64_t cache_written_ns;
-	bool cache_failing;
+	struct sync_cache cache;          /* --redis-cache: path NULL when not given */
 	pthread_mutex_t snap_lock;
 	struct list_view snap;
 	char name[64];
-} app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER, .cache_version = UINT64_MAX };
+} app = { .snap_lock = PTHREAD_MUTEX_INITIALIZER, .cache = { .version = UINT64_MAX } };
 
 static volatile sig_atomic_t quit;
 static volatile sig_atomic_t dump_req;
@@ -874,54 +871,15 @@ static int port_init(uint16_t port, uint16_t nq)
 static void cache_maybe_write(bool force)
 {
 	struct ntrie_stats ts;
-	struct sync_stats ss;
-	uint64_t now = realtime_ns();
 	int rc;
 
-	if (!app.cfg.redis_cache[0])
+	if (!app.cache.path)
 		return;
 	ntrie_stats(app.trie, &ts);
-	if (ts.version == app.cache_version ||
-	    (!force && now - app.cache_written_ns < CACHE_EVERY_NS))
-		return;
-	sync_get_stats(app.sync, &ss);
-	rc = sync_cache_write(app.cfg.redis_cache, ss.last_id, app.trie);
-	if (rc < 0) {
-		if (!app.cache_failing)
-			fprintf(stderr, "teishi-dp: --redis-cache %s: %s (retrying)\n",
-				app.cfg.redis_cache, strerror(-rc));
-		app.cache_failing = true;
-		return;
-	}
-	app.cache_failing = false;
-	app.cache_version = ts.version;
-	app.cache_written_ns = now;
-}
-
-/* Start-up without Redis: the cached list in the trie, and the session
- * set to resume from the record it was written at.  All or nothing:
- * returns 0, or a negative errno with err saying what is wrong. */
-static int cache_load(char *id, char *err, size_t errlen)
-{
-	struct ntrie_entry *e;
-	struct ntrie_stats ts;
-	size_t n;
-	int rc = sync_cache_read(app.cfg.redis_cache, &e, &n, id, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	if (sync_resume_from(app.sync, id) < 0) {
-		snprintf(err, errlen, "%s: stream id \"%s\" is not MS-SEQ", app.cfg.redis_cache, id);
-		rc = -EINVAL;
-	} else if ((rc = ntrie_build(app.trie, e, n)) < 0) {
-		snprintf(err, errlen, "%s: building the trie: %s", app.cfg.redis_cache, strerror(-rc));
-	} else {
-		/* what the cache holds: nothing to write until it changes */
-		ntrie_stats(app.trie, &ts);
-		app.cache_version = ts.version;
-	}
-	free(e);
-	return rc;
+	rc = sync_cache_update(&app.cache, app.sync, ts.version, force, sync_walk_ntrie, app.trie);
+	if (rc < 0 && app.cache.failing == 1)
+		fprintf(stderr, "teishi-dp: --redis-cache %s: %s (retrying)\n", app.cache.path,
+			strerror(-rc));
 }
 
 static void sync_warn(void *ctx, const char *msg)
@@ -1047,20 +1005,24 @@ static int sync_setup(void)
 		fprintf(stderr, "teishi-dp: --redis %s: %s\n", app.cfg.redis, strerror(errno));
 		return -errno;
 	}
+	app.cache.path = app.cfg.redis_cache[0] ? app.cfg.redis_cache : NULL;
 	rc = sync_step(app.sync);
-	if (rc < 0 && app.cfg.redis_cache[0]) {
+	if (rc < 0 && app.cache.path) {
 		char id[SYNC_ID_MAX], cerr[PATH_MAX + 128];
 		struct ntrie_stats ts;
+		long n = sync_cache_resume(app.sync, app.cache.path, id, cerr, sizeof(cerr));
 
-		if (cache_load(id, cerr, sizeof(cerr)) < 0) {
+		if (n < 0) {
 			fprintf(stderr, "teishi-dp: --redis: the first load failed: %s; and the cache: %s\n",
 				sync_error(app.sync), cerr);
 			return rc;
 		}
+		/* what the cache holds: nothing to write until it changes */
 		ntrie_stats(app.trie, &ts);
+		app.cache.version = ts.version;
 		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s; enforcing the cached "
-			"list %s (%" PRIu64 " entries, up to stream record %s) until Redis answers\n",
-			sync_error(app.sync), app.cfg.redis_cache, ts.entries, id);
+			"list %s (%ld entries, up to stream record %s) until Redis answers\n",
+			sync_error(app.sync), app.cache.path, n, id);
 		publish_list_view();
 		return 0;
 	}

@@ -789,6 +789,66 @@ static void test_sync_cache_round_trip_and_bad_files(void **st)
 	ntrie_free(t);
 }
 
+/* The cache's schedule (written once the list changed, at most every
+ * SYNC_CACHE_EVERY_S unless forced) and a start from it: the session's
+ * load gets the cached entries and the session resumes from its record. */
+static void test_sync_cache_schedule_and_resume(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/teishi-sync-cache2-XXXXXX", path[256], id[SYNC_ID_MAX], err[512];
+	struct holder h;
+	struct sync_stats ss;
+	struct ntrie_entry in[2];
+	struct sync *s = session(&h, "pw-sync");
+	struct sync_cache c = { .version = UINT64_MAX };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/list.cache", dir);
+	c.path = path;
+	assert_int_equal(sync_parse_entry("81312345678", 11, &in[0]), 0);
+	assert_int_equal(sync_parse_entry("8166123*", 8, &in[1]), 0);
+	assert_int_equal(ntrie_build(h.t, in, 2), 0);
+	assert_int_equal(sync_resume_from(s, "1795950587727-3"), 0);
+	/* the first write is at once; the same version is not written again,
+	 * a new one not before SYNC_CACHE_EVERY_S, unless forced */
+	assert_int_equal(sync_cache_update(&c, s, 1, 0, sync_walk_ntrie, h.t), 1);
+	assert_int_equal(sync_cache_update(&c, s, 1, 1, sync_walk_ntrie, h.t), 0);
+	assert_int_equal(sync_cache_update(&c, s, 2, 0, sync_walk_ntrie, h.t), 0);
+	assert_int_equal(sync_cache_update(&c, s, 2, 1, sync_walk_ntrie, h.t), 1);
+	assert_int_equal(c.version, 2);
+	done(s, &h);
+
+	/* a fresh session starts from the file */
+	s = session(&h, "pw-sync");
+	assert_int_equal(sync_cache_resume(s, path, id, err, sizeof(err)), 2);
+	assert_string_equal(id, "1795950587727-3");
+	assert_int_equal(h.loads, 1);
+	assert_true(matches(&h, "81312345678"));
+	assert_true(matches(&h, "81661230000"));
+	sync_get_stats(s, &ss);
+	assert_string_equal(ss.last_id, "1795950587727-3");
+	done(s, &h);
+
+	/* a cut file: nothing loaded, no position taken */
+	assert_int_equal(truncate(path, 40), 0);
+	s = session(&h, "pw-sync");
+	assert_int_equal(sync_cache_resume(s, path, id, err, sizeof(err)), -EINVAL);
+	assert_int_equal(h.loads, 0);
+	sync_get_stats(s, &ss);
+	assert_string_equal(ss.last_id, "0-0");
+	done(s, &h);
+	/* a directory that is not there: the write's error, counted */
+	c.path = "/nonexistent-teishi-dir/list.cache";
+	s = session(&h, "pw-sync");
+	assert_int_equal(sync_cache_update(&c, s, 3, 1, sync_walk_ntrie, h.t), -ENOENT);
+	assert_int_equal(c.failing, 1);
+	assert_int_equal(sync_cache_update(&c, s, 3, 1, sync_walk_ntrie, h.t), -ENOENT);
+	assert_int_equal(c.failing, 2);
+	done(s, &h);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* The command-line side shared by teishi-dp and teishi-xdp. */
 static void test_sync_addr_password_and_name(void **st)
 {
@@ -845,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_sync_ntrie_ops_batches_small_and_large),
 		cmocka_unit_test(test_sync_cache_round_trip_and_bad_files),
 		cmocka_unit_test(test_sync_addr_password_and_name),
+		cmocka_unit_test(test_sync_cache_schedule_and_resume),
 		cmocka_unit_test_setup(test_sync_loads_then_follows, fresh),
 		cmocka_unit_test_setup(test_sync_applies_many_records_in_one_batch, fresh),
 		cmocka_unit_test_setup(test_sync_skips_bad_entries_and_records_with_a_warning, fresh),
