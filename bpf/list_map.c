@@ -210,6 +210,42 @@ out:
 	return said(m, rc);
 }
 
+int list_map_walk(const void *list, int (*fn)(void *ctx, const struct ntrie_entry *e), void *ctx)
+{
+	const struct list_map *m = list;
+	struct teishi_list_key *held = NULL;
+	size_t nh = 0;
+	int rc = held_keys(m->fd, &held, &nh);
+
+	for (size_t i = 0; rc == 0 && i < nh; i++) {
+		struct teishi_list_val v;
+		struct ntrie_entry e;
+		uint64_t digits = 0;
+
+		if (bpf_map_lookup_elem(m->fd, &held[i], &v) != 0) {
+			if (errno == ENOENT) /* deleted since: not held */
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (v.len == 0 || v.len > TEISHI_LIST_MAX_DIGITS) {
+			rc = -EINVAL;
+			break;
+		}
+		for (unsigned b = 0; b < 8; b++)
+			digits |= (uint64_t)held[i].data[b] << (56 - 8 * b);
+		/* the entry's digits, without the 0xF nibble that closes an
+		 * exact one */
+		digits &= ~0ull << (64 - 4 * v.len);
+		e.key = digits | v.len;
+		e.value = v.value;
+		e.kind = v.kind;
+		rc = fn(ctx, &e);
+	}
+	free(held);
+	return rc;
+}
+
 static int lm_load(void *ctx, const struct ntrie_entry *e, size_t n)
 {
 	return list_map_load(ctx, e, n);

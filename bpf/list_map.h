@@ -48,6 +48,10 @@ int list_map_create(uint32_t max_entries);
  * new entries written so far and the old ones not yet deleted). */
 int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n);
 
+/* The entries the map holds, as a sync_walk_fn (list: a struct
+ * list_map), for the list cache: fn on each, in no particular order. */
+int list_map_walk(const void *list, int (*fn)(void *ctx, const struct ntrie_entry *e), void *ctx);
+
 /* Look a number up (an ntrie key) as the XDP program does.  Returns 1 and
  * fills out on a match, 0 when none, or a negative errno. */
 int list_map_lookup(int fd, uint64_t key, struct ntrie_match *out);

@@ -56,11 +56,13 @@ struct list_opts {
 	const char *list_path;
 	const char *redis, *redis_write, *redis_user, *redis_password_file, *name;
 	const char *pin; /* where the map is pinned while teishi-xdp runs, or NULL */
+	const char *cache; /* --redis-cache */
 	unsigned long max_entries;
 };
 
 static struct list_map lmap;
 static struct sync *session;
+static struct sync_cache cache = { .version = UINT64_MAX };
 static char session_name[SYNC_NAME_MAX];
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -91,6 +93,9 @@ static void usage(FILE *f)
 		"  --redis-user USER  ACL user [default: none]\n"
 		"  --redis-password-file FILE  first line: the password (never in argv)\n"
 		"  --name NAME       this dataplane in heartbeats [default: teishi-xdp@HOST]\n"
+		"  --redis-cache FILE  keep the list in force in FILE (rewritten at most every\n"
+		"                    10 s while it changes, and at exit); a start with Redis\n"
+		"                    down enforces it and catches up once Redis answers\n"
 		"  --max-entries N   the list map's capacity [default: 1048576]\n"
 		"  --pin-list PATH   pin the list map at PATH (on a bpffs, e.g.\n"
 		"                    /sys/fs/bpf/teishi-list) while running, for\n"
@@ -233,7 +238,23 @@ static int list_setup(struct teishi_bpf *skel, const struct list_opts *o)
 		fprintf(stderr, "teishi-xdp: --redis %s: %s\n", o->redis, strerror(errno));
 		return -errno;
 	}
+	cache.path = o->cache;
 	rc = sync_step(session);
+	if (rc < 0 && cache.path) {
+		char id[SYNC_ID_MAX];
+		long n = sync_cache_resume(session, cache.path, id, err, sizeof(err));
+
+		if (n < 0) {
+			fprintf(stderr, "teishi-xdp: --redis: the first load failed: %s; and the "
+				"cache: %s\n", sync_error(session), err);
+			return rc;
+		}
+		cache.version = lmap.version;
+		fprintf(stderr, "teishi-xdp: --redis: the first load failed: %s; enforcing the "
+			"cached list %s (%ld entries, up to stream record %s) until Redis answers\n",
+			sync_error(session), cache.path, n, id);
+		return 0;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "teishi-xdp: --redis: the first load failed: %s\n",
 			sync_error(session));
@@ -305,6 +326,16 @@ static void heartbeat(struct teishi_bpf *skel, const char *follows, time_t start
 
 /* Keep the map from Redis until told to stop.  A failed step is said
  * once and retried every second; meanwhile the map stays as it was. */
+/* The cache, when due (force: at exit); a failure is said once in a row. */
+static void cache_update(int force)
+{
+	int rc = sync_cache_update(&cache, session, lmap.version, force, list_map_walk, &lmap);
+
+	if (rc < 0 && cache.failing == 1)
+		fprintf(stderr, "teishi-xdp: --redis-cache %s: %s (retrying)\n", cache.path,
+			strerror(-rc));
+}
+
 static void follow(struct teishi_bpf *skel, const char *follows)
 {
 	time_t started_at = time(NULL);
@@ -319,6 +350,7 @@ static void follow(struct teishi_bpf *skel, const char *follows)
 				fprintf(stderr, "teishi-xdp: sync: %s; the list stays as it was, "
 					"retrying every second\n", sync_error(session));
 			down = 1;
+			cache_update(0);
 			sleep(1);
 			continue;
 		}
@@ -335,7 +367,9 @@ static void follow(struct teishi_bpf *skel, const char *follows)
 			sync_flush(session);
 			next_hb = now_ns() + 1000000000ull;
 		}
+		cache_update(0);
 	}
+	cache_update(1);
 }
 
 static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode, const char *follows)
@@ -365,7 +399,8 @@ static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode, const 
 
 int main(int argc, char **argv)
 {
-	enum { O_LIST = 256, O_REDIS, O_REDIS_WRITE, O_REDIS_USER, O_REDIS_PW, O_NAME, O_MAX, O_PIN };
+	enum { O_LIST = 256, O_REDIS, O_REDIS_WRITE, O_REDIS_USER, O_REDIS_PW, O_NAME, O_MAX, O_PIN,
+	       O_CACHE };
 	static const struct option opts[] = {
 		{ "sip-port", required_argument, NULL, 'p' },
 		{ "dev", required_argument, NULL, 'd' },
@@ -378,6 +413,7 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, O_NAME },
 		{ "max-entries", required_argument, NULL, O_MAX },
 		{ "pin-list", required_argument, NULL, O_PIN },
+		{ "redis-cache", required_argument, NULL, O_CACHE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -441,6 +477,9 @@ int main(int argc, char **argv)
 		case O_PIN:
 			lo.pin = optarg;
 			break;
+		case O_CACHE:
+			lo.cache = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -462,9 +501,10 @@ int main(int argc, char **argv)
 			"comes from one of them\n");
 		return 2;
 	}
-	if (!lo.redis && (lo.redis_write || lo.redis_user || lo.redis_password_file || lo.name)) {
-		fprintf(stderr, "teishi-xdp: --redis-write, --redis-user, --redis-password-file and "
-			"--name need --redis\n");
+	if (!lo.redis && (lo.redis_write || lo.redis_user || lo.redis_password_file || lo.name ||
+			  lo.cache)) {
+		fprintf(stderr, "teishi-xdp: --redis-write, --redis-user, --redis-password-file, "
+			"--redis-cache and --name need --redis\n");
 		return 2;
 	}
 	if (strcmp(cmd, "test-run") == 0) {

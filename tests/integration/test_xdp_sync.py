@@ -16,7 +16,9 @@ that:
     heartbeat (teishi:dataplane:NAME) names their record, and the
     heartbeat's entries count is the map's;
   - SIGINT detaches the program, unpins the map and exits 0, printing the
-    list's size.
+    list's size, and leaves the list in --redis-cache;
+  - with Redis gone, a new start enforces that cache: the map holds the
+    same entries.
 
 usage: test_xdp_sync.py TEISHI_XDP
 Needs root, bpftool and veth; exits 77 (skip) otherwise.
@@ -129,6 +131,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
         skip(f"cannot mount a bpffs: {p.stderr.strip()}")
     pin = os.path.join(bpffs, "teishi-list")
+    cache = os.path.join(work, "list.cache")
     failures = []
     proc = None
     try:
@@ -142,7 +145,8 @@ def main():
         proc = subprocess.Popen([xdp, "attach", "--dev", dev, "--skb", "--redis",
                                  f"127.0.0.1:{os.environ['REDIS_PORT']}",
                                  "--redis-password-file", pwfile, "--name", NAME,
-                                 "--max-entries", "4096", "--pin-list", pin],
+                                 "--max-entries", "4096", "--pin-list", pin,
+                                 "--redis-cache", cache],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if not wait_heartbeat(first):
             proc.kill()
@@ -186,6 +190,37 @@ def main():
             failures.append(f"the XDP program is still attached to {dev} after exit")
         if os.path.exists(pin):
             failures.append(f"the list map is still pinned at {pin} after exit")
+        try:
+            with open(cache) as f:
+                lines = f.read().split("\n")
+        except OSError as e:
+            lines = [str(e)]
+        if sorted(x for x in lines[1:] if x and not x.startswith("#")) != sorted(now) or \
+                lines[-2:] != [f"# end: entries {len(now)}", ""]:
+            failures.append(f"--redis-cache at exit: {lines}")
+
+        # Redis gone: the cached list is enforced
+        subprocess.run(["redis-cli", "--no-auth-warning", "-p", os.environ["REDIS_PORT"], "-a",
+                        os.environ["REDIS_PASSWORD"], "SHUTDOWN", "NOSAVE"], capture_output=True)
+        proc = subprocess.Popen([xdp, "attach", "--dev", dev, "--skb", "--redis",
+                                 f"127.0.0.1:{os.environ['REDIS_PORT']}",
+                                 "--redis-password-file", pwfile, "--name", NAME,
+                                 "--pin-list", pin, "--redis-cache", cache],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not os.path.exists(pin):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        got = list_map_content(pin) if os.path.exists(pin) else None
+        if got != expected(now):
+            failures.append(f"started from the cache with Redis down: map {got}, "
+                            f"want {expected(now)}")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        sys.stderr.write(err)
+        if proc.returncode != 0 or f"enforcing the cached list {cache} ({len(now)} entries" \
+                not in err:
+            failures.append(f"start from the cache: exit {proc.returncode}, stderr {err!r}")
     finally:
         if proc and proc.poll() is None:
             proc.kill()

@@ -55,6 +55,30 @@ static size_t map_size(int fd)
 	return n;
 }
 
+struct walked {
+	struct ntrie_entry e[16];
+	unsigned n;
+};
+
+static int collect(void *ctx, const struct ntrie_entry *e)
+{
+	struct walked *w = ctx;
+
+	if (w->n == 16)
+		return -ENOSPC;
+	w->e[w->n++] = *e;
+	return 0;
+}
+
+/* Whether w holds e (key, kind and value). */
+static int walked_has(const struct walked *w, struct ntrie_entry e)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->e[i].key == e.key && w->e[i].kind == e.kind && w->e[i].value == e.value)
+			return 1;
+	return 0;
+}
+
 static void test_list_map_key_layout(void **st)
 {
 	(void)st;
@@ -197,6 +221,13 @@ static void test_list_map_load_apply_and_full(void **st)
 	assert_int_equal(list_map_lookup(m.fd, K("81661230001"), &x), 1);
 	assert_int_equal(x.kind, NTRIE_PREFIX);
 	assert_int_equal(x.len, 7);
+	/* walked back (for the list cache): the entries as loaded */
+	struct walked wk = { .n = 0 };
+	assert_int_equal(list_map_walk(&m, collect, &wk), 0);
+	assert_int_equal(wk.n, 3);
+	assert_true(walked_has(&wk, a[3]));
+	assert_true(walked_has(&wk, a[1]));
+	assert_true(walked_has(&wk, a[2]));
 
 	/* a second load (a reload after Redis was replaced) */
 	assert_int_equal(list_map_load(&m, b, 2), 0);
