@@ -336,12 +336,33 @@ static void cache_update(int force)
 			strerror(-rc));
 }
 
-static void follow(struct teishi_bpf *skel, const char *follows)
+struct beat_ctx {
+	struct teishi_bpf *skel;
+	const char *follows;
+	time_t started_at;
+	uint64_t next_ns;
+};
+
+/* The heartbeat when due, sent; also sync_step's idle hook (--redis-write:
+ * the followed server is slow to answer, the primary is not). */
+static void beat_when_due(void *ctx)
 {
-	time_t started_at = time(NULL);
-	uint64_t next_hb = 0;
+	struct beat_ctx *b = ctx;
+
+	if (now_ns() < b->next_ns)
+		return;
+	heartbeat(b->skel, b->follows, b->started_at);
+	sync_flush(session);
+	b->next_ns = now_ns() + 1000000000ull;
+}
+
+static void follow(struct teishi_bpf *skel, const char *follows, int write_apart)
+{
+	struct beat_ctx beat = { skel, follows, time(NULL), 0 };
 	int down = 0;
 
+	if (write_apart)
+		sync_set_idle(session, beat_when_due, &beat);
 	while (!stop) {
 		int rc = sync_step(session);
 
@@ -350,6 +371,8 @@ static void follow(struct teishi_bpf *skel, const char *follows)
 				fprintf(stderr, "teishi-xdp: sync: %s; the list stays as it was, "
 					"retrying every second\n", sync_error(session));
 			down = 1;
+			if (write_apart)
+				beat_when_due(&beat);
 			cache_update(0);
 			sleep(1);
 			continue;
@@ -362,17 +385,14 @@ static void follow(struct teishi_bpf *skel, const char *follows)
 				ss.last_id);
 			down = 0;
 		}
-		if (now_ns() >= next_hb) {
-			heartbeat(skel, follows, started_at);
-			sync_flush(session);
-			next_hb = now_ns() + 1000000000ull;
-		}
+		beat_when_due(&beat);
 		cache_update(0);
 	}
 	cache_update(1);
 }
 
-static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode, const char *follows)
+static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode, const char *follows,
+		  int write_apart)
 {
 	unsigned ifindex = if_nametoindex(dev);
 	__u32 flags = skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
@@ -389,7 +409,7 @@ static int attach(struct teishi_bpf *skel, const char *dev, int skb_mode, const 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (session)
-		follow(skel, follows);
+		follow(skel, follows, write_apart);
 	while (!stop)
 		pause();
 	bpf_xdp_detach((int)ifindex, flags, NULL);
@@ -535,7 +555,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "test-run") == 0)
 		ret = test_run(skel, argv[optind]);
 	else
-		ret = attach(skel, dev, skb_mode, lo.redis);
+		ret = attach(skel, dev, skb_mode, lo.redis, lo.redis_write != NULL);
 	sync_free(session);
 	if (lo.pin && bpf_map__is_pinned(skel->maps.teishi_list))
 		bpf_map__unpin(skel->maps.teishi_list, NULL);

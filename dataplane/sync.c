@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,8 +58,18 @@ struct sync {
 	struct sync_change *chg;
 	size_t chg_cap;
 	struct sync_stats st;
+	void (*idle)(void *ctx); /* sync_set_idle */
+	void *idle_ctx;
 	char err[512];
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static bool name_ok(const char *n)
 {
@@ -533,6 +544,69 @@ static int record_changes(struct sync *s, const char *id, const redisReply *kv, 
 	return 0;
 }
 
+void sync_set_idle(struct sync *s, void (*idle)(void *ctx), void *ctx)
+{
+	s->idle = idle;
+	s->idle_ctx = ctx;
+}
+
+/* cmd() for the XREAD that waits on the followed server: when events and
+ * heartbeats have their own server, the wait is cut into block_ms slices
+ * and the caller's idle hook runs between them, so that a followed server
+ * that hangs (or runs a long transaction) holds up nothing that goes to
+ * the other one.  The whole wait is still bounded by the reply timeout. */
+static redisReply *cmd_waiting(struct sync *s, int argc, const char **argv)
+{
+	redisContext *c = s->c;
+	double start = mono_s(), limit = (s->reply_timeout_ms + s->block_ms) / 1000.0;
+	void *reply = NULL;
+	char why[128];
+	int done = 0;
+
+	if (!s->wsep || s->idle == NULL)
+		return cmd(s, argc, argv);
+	if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK)
+		goto lost;
+	while (!done)
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			goto lost;
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		int ready;
+
+		if (redisGetReplyFromReader(c, &reply) != REDIS_OK)
+			goto lost;
+		if (reply != NULL)
+			break;
+		ready = poll(&pfd, 1, (int)s->block_ms);
+		if (ready > 0) {
+			if (redisBufferRead(c) != REDIS_OK)
+				goto lost;
+			continue;
+		}
+		if (ready < 0 && errno != EINTR)
+			goto lost;
+		if (mono_s() - start > limit) {
+			snprintf(why, sizeof(why), "no reply within %u ms (the server hangs, or the "
+				 "path to it is cut)", s->reply_timeout_ms + s->block_ms);
+			fail(s, -EIO, "%s: %s", argv[0], why);
+			return NULL;
+		}
+		if (mono_s() - start > s->block_ms / 1000.0)
+			s->idle(s->idle_ctx);
+	}
+	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
+		fail(s, -EPROTO, "%s %s: %s", argv[0], argc > 1 ? argv[1] : "",
+		     ((redisReply *)reply)->str);
+		freeReplyObject(reply);
+		return NULL;
+	}
+	return reply;
+lost:
+	fail(s, -EIO, "%s: %s", argv[0], lost_why(s, c, errno, why, sizeof(why)));
+	return NULL;
+}
+
 static int follow(struct sync *s)
 {
 	char block[16];
@@ -543,7 +617,7 @@ static int follow(struct sync *s)
 	int rc;
 
 	snprintf(block, sizeof(block), "%u", s->block_ms);
-	r = cmd(s, 8, av);
+	r = cmd_waiting(s, 8, av);
 	if (r == NULL)
 		return -EIO;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -620,14 +694,6 @@ int sync_resume_from(struct sync *s, const char *last_id)
 	memcpy(s->st.last_id, last_id, len + 1);
 	s->loaded = true;
 	return 0;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void wdrop(struct sync *s, const char *what, const char *why)

@@ -137,6 +137,14 @@ void sync_free(struct sync *s);
  * the list in force stays. */
 int sync_step(struct sync *s);
 
+/* A hook sync_step calls every block_ms while the followed server has
+ * not answered its XREAD for longer than block_ms, when events and
+ * heartbeats go to a server of their own (write_host): the caller's
+ * chance to queue and sync_flush() them meanwhile, so that a site's
+ * replica that hangs holds up nothing bound for the primary.  Not called
+ * otherwise (they would wait on the same connection). */
+void sync_set_idle(struct sync *s, void (*idle)(void *ctx), void *ctx);
+
 /* Take the caller's list as the set as of stream record last_id (a list
  * cached by an earlier run that applied up to it), so that the next
  * connection resumes from there when the stream still holds the record,

@@ -914,12 +914,34 @@ static void heartbeat(void)
 /* The sync thread: the trie's one writer while the workers run.  A failed
  * step is said once, then retried every second until it works again;
  * meanwhile the workers go on with the list as it was. */
+static uint64_t next_hb;
+
+/* Events and the heartbeat, when due, to their server. */
+static void events_and_heartbeat(void)
+{
+	drain_events();
+	if (realtime_ns() >= next_hb) {
+		heartbeat();
+		next_hb = realtime_ns() + HEARTBEAT_EVERY_NS;
+	}
+	sync_flush(app.sync);
+}
+
+/* sync_step's idle hook (--redis-write): the followed server is slow to
+ * answer, the primary is not. */
+static void sync_idle(void *ctx)
+{
+	(void)ctx;
+	events_and_heartbeat();
+}
+
 static void *sync_main(void *arg)
 {
-	uint64_t next_hb = 0;
 	bool down = false;
 
 	(void)arg;
+	if (app.cfg.redis_write[0])
+		sync_set_idle(app.sync, sync_idle, NULL);
 	while (!quit) {
 		int rc = sync_step(app.sync);
 
@@ -928,11 +950,14 @@ static void *sync_main(void *arg)
 				fprintf(stderr, "teishi-dp: sync: %s; blocking with the list as it was, "
 					"retrying every second\n", sync_error(app.sync));
 			down = true;
-			/* --events does not wait for Redis, nor do events going to
-			 * their own server (--redis-write); otherwise they wait in
-			 * the ring, as many as it holds (those drained here are
-			 * lost to teishi:events, and counted). */
-			if (app.events_f || app.cfg.redis_write[0]) {
+			/* --events does not wait for Redis, nor do events and
+			 * the heartbeat going to their own server (--redis-write);
+			 * otherwise events wait in the ring, as many as it holds
+			 * (those drained here are lost to teishi:events, and
+			 * counted). */
+			if (app.cfg.redis_write[0]) {
+				events_and_heartbeat();
+			} else if (app.events_f) {
 				drain_events();
 				sync_flush(app.sync);
 			}
@@ -950,12 +975,7 @@ static void *sync_main(void *arg)
 				app.cfg.redis, ss.last_id);
 		}
 		down = false;
-		drain_events();
-		if (realtime_ns() >= next_hb) {
-			heartbeat();
-			next_hb = realtime_ns() + HEARTBEAT_EVERY_NS;
-		}
-		sync_flush(app.sync);
+		events_and_heartbeat();
 		cache_maybe_write(false);
 		publish_list_view();
 	}
@@ -963,8 +983,6 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-/* HOST:PORT (checked by dp_config) into host and the port; a unix
- * socket path is copied whole, port 0. */
 /* The session from --redis and friends, and the list's first load: the
  * workers start with it. */
 static int sync_setup(void)

@@ -575,7 +575,8 @@ PY
 # follows the replica, and its heartbeat (to the primary, --redis-write)
 # shows what it holds.  An order made during the cut is not in force
 # there, and teishictl dataplanes says so (behind, exit 1) until the link
-# is back and the dataplane caught up.
+# is back and the dataplane caught up.  The same when the replica hangs:
+# the heartbeat goes on while teishi-dp waits on it.
 case_dataplanes_partition() {
 	local DP="${TEISHI_BUILD_ROOT:-$HERE/../../build}/dataplane/teishi-dp" RSOCK="$W/replica.sock" RPID="" DPPID=""
 	if [ ! -x "$DP" ]; then echo "skipped: teishi-dp not built"; return 0; fi
@@ -625,6 +626,19 @@ netpkt.write_pcap(sys.argv[1], [])' "$W/empty.pcap"
 	for _ in $(seq 200); do C dataplanes >/dev/null 2>&1 && { cur=0; break; }; sleep 0.05; done
 	equals "current again once the link is back (within 10 s)" "$cur" 0
 	equals "its heartbeat holds both entries" "$(rcli HGET teishi:dataplane:dp-site-b entries)" 2
+
+	# the replica hangs (SIGSTOP) for longer than a heartbeat may be old:
+	# teishi-dp waits on it, and its heartbeat still reaches the primary
+	kill -STOP "$RPID"
+	expect 0 "suspend while the replica hangs" -- C suspend --order P-3 --authority osaka \
+		--number 050-3333-4444 --received 2024-03-03
+	sleep 4.5
+	expect 1 "dataplanes: the site behind, not stale" -- "$TEISHICTL" -s "$W/sock" --json dataplanes
+	contains "alive and behind by one" '"name":"dp-site-b","state":"behind","behind":1'
+	kill -CONT "$RPID"
+	cur=1
+	for _ in $(seq 200); do C dataplanes >/dev/null 2>&1 && { cur=0; break; }; sleep 0.05; done
+	equals "current again once the replica answers" "$cur" 0
 	kill -TERM "$DPPID"; wait "$DPPID"
 	equals "teishi-dp exits 0" "$?" 0
 	kill "$RPID"; wait "$RPID" 2>/dev/null

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -499,6 +500,23 @@ static void test_sync_resumes_from_a_cached_position(void **st)
  * and writes events and heartbeats to the primary; pointed at the replica
  * alone, its writes are refused (counted, one warning a flush) and the
  * following goes on. */
+struct idle_probe {
+	struct sync *s;
+	unsigned calls, failed;
+};
+
+/* An idle hook that writes one event each time, as teishi-dp drains its
+ * ring. */
+static void idle_event(void *ctx)
+{
+	struct idle_probe *p = ctx;
+	const char *f[] = { "side" }, *v[] = { "idle" };
+
+	p->calls++;
+	if (sync_event(p->s, f, v, 1) != 0 || sync_flush(p->s) != 0)
+		p->failed++;
+}
+
 static void test_sync_follows_a_replica_and_writes_to_the_primary(void **st)
 {
 	(void)st;
@@ -543,6 +561,25 @@ static void test_sync_follows_a_replica_and_writes_to_the_primary(void **st)
 	sync_get_stats(s, &ss);
 	assert_int_equal(ss.events, 1);
 	assert_int_equal(ss.events_failed, 0);
+
+	/* the replica stops answering (CLIENT PAUSE, 1.2 s): while the step
+	 * waits on it, the idle hook's events reach the primary */
+	struct idle_probe ip = { s, 0, 0 };
+	sync_set_idle(s, idle_event, &ip);
+	R2(&rep, "CLIENT", "PAUSE", "1200", "ALL", NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sync_step(s), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	assert_true(waited > 1.0);
+	assert_true(ip.calls >= 10); /* every block_ms (50) after the first */
+	assert_int_equal(ip.failed, 0);
+	char want[16];
+	snprintf(want, sizeof(want), "%u", 1 + ip.calls);
+	assert_string_equal(R("XLEN", "teishi:events", NULL), want);
+	sync_get_stats(s, &ss);
+	assert_int_equal(ss.state, SYNC_FOLLOWING);
 	sync_free(s);
 	ntrie_free(h.t);
 
