@@ -17,6 +17,7 @@ enum key {
 	K_REDIS_PASSWORD_FILE,
 	K_REDIS_CACHE,
 	K_REDIS_WRITE,
+	K_REDIS_START,
 	K_NAME,
 	K_HEADERS,
 	K_CALLING_ACTION,
@@ -76,6 +77,10 @@ static const struct key_def keys[K__COUNT] = {
 	[K_REDIS_WRITE] = { "redis-write", "HOST:PORT|/SOCKET", "the --redis server",
 			    "where events and heartbeats go when --redis is a read-only replica "
 			    "(its primary; same user and password)" },
+	[K_REDIS_START] = { "redis-start", "exit|forward", "exit",
+			    "when the first load from Redis fails and no --redis-cache stands in: "
+			    "exit (the link stays down), or forward every frame with nothing blocked "
+			    "and enforce the list once Redis answers (retried every second)" },
 	[K_NAME] = { "name", "NAME", "teishi-dp@HOSTNAME",
 		     "this dataplane's name in teishi:events and its heartbeat "
 		     "(letters, digits and . _ @ : -)" },
@@ -342,6 +347,11 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 			goto bad;
 		c->pipe.drop_bad_frames = b;
 		return 0;
+	case K_REDIS_START:
+		if (parse_choice(val, "exit", "forward", &b) < 0)
+			goto bad;
+		c->redis_start_forward = b;
+		return 0;
 	case K_FRAG_TIMEOUT:
 		if (parse_u32(val, 1, 60000, &c->pipe.frag_timeout_ms) < 0)
 			goto bad;
@@ -533,9 +543,9 @@ int dp_config_parse_args(struct dp_app_config *c, int argc, char **argv, char *e
 		return -EINVAL;
 	}
 	if (!c->redis[0] && (c->redis_user[0] || c->redis_password_file[0] || c->redis_cache[0] ||
-			     c->redis_write[0])) {
-		snprintf(err, errlen, "--redis-user, --redis-password-file, --redis-cache and "
-			 "--redis-write need --redis");
+			     c->redis_write[0] || c->redis_start_forward)) {
+		snprintf(err, errlen, "--redis-user, --redis-password-file, --redis-cache, "
+			 "--redis-write and --redis-start forward need --redis");
 		return -EINVAL;
 	}
 	return 0;
@@ -649,6 +659,9 @@ void dp_config_foreach(const struct dp_app_config *c,
 			break;
 		case K_BAD_FRAMES:
 			snprintf(buf, sizeof(buf), "%s", c->pipe.drop_bad_frames ? "drop" : "forward");
+			break;
+		case K_REDIS_START:
+			snprintf(buf, sizeof(buf), "%s", c->redis_start_forward ? "forward" : "exit");
 			break;
 		case K_FRAG_TIMEOUT:
 			snprintf(buf, sizeof(buf), "%u", c->pipe.frag_timeout_ms);

@@ -40,6 +40,7 @@ struct dp_app_config {
 	char redis_password_file[PATH_MAX];
 	char redis_cache[PATH_MAX];          /* --redis-cache; empty: none */
 	char redis_write[PATH_MAX];          /* --redis-write; empty: the --redis server */
+	bool redis_start_forward;            /* --redis-start forward */
 	char name[64];                       /* empty: teishi-dp@HOSTNAME */
 	uint8_t action[2];                   /* enum dp_side_action by enum verdict_side */
 	uint16_t code[2];                    /* reject code by enum verdict_side */

@@ -1030,10 +1030,17 @@ static int sync_setup(void)
 		struct ntrie_stats ts;
 		long n = sync_cache_resume(app.sync, app.cache.path, id, cerr, sizeof(cerr));
 
-		if (n < 0) {
+		if (n < 0 && !app.cfg.redis_start_forward) {
 			fprintf(stderr, "teishi-dp: --redis: the first load failed: %s; and the cache: %s\n",
 				sync_error(app.sync), cerr);
 			return rc;
+		}
+		if (n < 0) {
+			fprintf(stderr, "teishi-dp: --redis: the first load failed: %s; and the cache: "
+				"%s; forwarding every frame with nothing blocked (--redis-start "
+				"forward) until Redis answers\n", sync_error(app.sync), cerr);
+			publish_list_view();
+			return 0;
 		}
 		/* what the cache holds: nothing to write until it changes */
 		ntrie_stats(app.trie, &ts);
@@ -1044,8 +1051,17 @@ static int sync_setup(void)
 		publish_list_view();
 		return 0;
 	}
+	if (rc < 0 && app.cfg.redis_start_forward) {
+		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s; forwarding every frame "
+			"with nothing blocked (--redis-start forward) until Redis answers\n",
+			sync_error(app.sync));
+		publish_list_view();
+		return 0;
+	}
 	if (rc < 0) {
-		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s\n", sync_error(app.sync));
+		fprintf(stderr, "teishi-dp: --redis: the first load failed: %s (the link stays down; "
+			"--redis-cache or --redis-start forward start without Redis)\n",
+			sync_error(app.sync));
 		return rc;
 	}
 	publish_list_view();

@@ -82,6 +82,10 @@ def main():
                             (down + ["--redis-write", "x"], "--redis-write x: HOST:PORT"),
                             (["--name", "bad name"], "--name bad name: 1 to 63"),
                             (down, "the first load failed: Redis 127.0.0.1:1: connect:"),
+                            (down, "(the link stays down; --redis-cache or --redis-start "
+                                   "forward start without Redis)"),
+                            (["--redis-start", "forward"], "need --redis"),
+                            (down + ["--redis-start", "maybe"], "--redis-start maybe"),
                             (down + ["--redis-cache", badcache],
                              f"and the cache: {badcache}:3: not an entry"),
                             (down + ["--redis-cache", nohead],

@@ -17,7 +17,9 @@ rejects read back from it.  It checks that:
     previous cache whole: the same bytes, its end line's count equal to
     its entries; the temporary file it was writing is cut short and is
     never taken for the cache;
-  - a start from that cache with Redis down enforces it.
+  - a start from that cache with Redis down enforces it;
+  - with Redis down and no cache, --redis-start forward brings the link up
+    with nothing blocked, and the list is enforced once Redis answers.
 
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
@@ -177,6 +179,28 @@ def kill_during_cache_write(cmd, redis, cache, failures):
                         f"enforced: {said in err}")
 
 
+def start_forwarding(cmd, redis, failures):
+    """Redis down, no cache, --redis-start forward: the link comes up with
+    nothing blocked, and the list is enforced once Redis answers."""
+    if redis.proc and redis.proc.poll() is None:
+        redis.kill()
+    proc, cap, snd = start_dp(cmd + ["--redis-start", "forward"], 20000)
+    try:
+        cid = snd.send(A)
+        if wait_reject(cap, cid, 0.5) is not None:
+            failures.append(f"--redis-start forward, Redis down: {A} rejected with no list")
+        redis.start()
+        r, secs = until_blocked(cap, snd, A, 8.0)
+        if r is None:
+            failures.append(f"--redis-start forward: {A} never blocked once Redis answered")
+        else:
+            print(f"--redis-start forward: {A} blocking {secs:.1f} s after Redis started")
+    finally:
+        err = stop_dp(proc, cap)
+    if proc.returncode != 0 or "forwarding every frame with nothing blocked" not in err:
+        failures.append(f"--redis-start forward: exit {proc.returncode}, stderr {err[-300:]!r}")
+
+
 def main():
     if os.geteuid() != 0:
         skip("needs root (network namespace and tap device)")
@@ -212,6 +236,7 @@ def main():
             failures.append(f"stats sync after the stall {sy}: want one load (resumed, not "
                             "reloaded), a failure, the one add")
         kill_during_cache_write(cmd + ["--redis-cache", cache], redis, cache, failures)
+        start_forwarding(cmd, redis, failures)
     finally:
         if redis.proc and redis.proc.poll() is None:
             redis.proc.send_signal(signal.SIGCONT)
