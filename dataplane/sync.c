@@ -194,14 +194,18 @@ static int fail(struct sync *s, int rc, const char *fmt, ...)
 /* Why a call on c failed, err being errno right after it: a reply that
  * did not come within the timeout is said as such (hiredis says only
  * "Resource temporarily unavailable"). */
+static const char *no_reply(const struct sync *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "no reply within %u ms (the server hangs, or the path to it is cut)",
+		 s->reply_timeout_ms + s->block_ms);
+	return buf;
+}
+
 static const char *lost_why(const struct sync *s, const redisContext *c, int err, char *buf,
 			    size_t len)
 {
-	if (c->err == REDIS_ERR_IO && (err == EAGAIN || err == EWOULDBLOCK)) {
-		snprintf(buf, len, "no reply within %u ms (the server hangs, or the path to it is cut)",
-			 s->reply_timeout_ms + s->block_ms);
-		return buf;
-	}
+	if (c->err == REDIS_ERR_IO && (err == EAGAIN || err == EWOULDBLOCK))
+		return no_reply(s, buf, len);
 	return c->errstr[0] ? c->errstr : "connection lost";
 }
 
@@ -587,9 +591,7 @@ static redisReply *cmd_waiting(struct sync *s, int argc, const char **argv)
 		if (ready < 0 && errno != EINTR)
 			goto lost;
 		if (mono_s() - start > limit) {
-			snprintf(why, sizeof(why), "no reply within %u ms (the server hangs, or the "
-				 "path to it is cut)", s->reply_timeout_ms + s->block_ms);
-			fail(s, -EIO, "%s: %s", argv[0], why);
+			fail(s, -EIO, "%s: %s", argv[0], no_reply(s, why, sizeof(why)));
 			return NULL;
 		}
 		if (mono_s() - start > s->block_ms / 1000.0)
