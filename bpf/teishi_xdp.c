@@ -527,6 +527,16 @@ int main(int argc, char **argv)
 			"--redis-cache and --name need --redis\n");
 		return 2;
 	}
+	for (int i = 0; i < 2; i++) {
+		const char *addr = i ? lo.redis_write : lo.redis;
+		char host[PATH_MAX], why[PATH_MAX + 128];
+		int port;
+
+		if (addr && sync_parse_addr(addr, host, sizeof(host), &port, why, sizeof(why)) < 0) {
+			fprintf(stderr, "teishi-xdp: --%s %s\n", i ? "redis-write" : "redis", why);
+			return 2;
+		}
+	}
 	if (strcmp(cmd, "test-run") == 0) {
 		if (optind + 1 != argc) {
 			fprintf(stderr, "teishi-xdp: test-run takes one pcap file\n");

@@ -116,7 +116,47 @@ def run(xdp, corpus, frames):
     ok = bad.returncode == 1 and "/nonexistent.pcap" in bad.stderr
     print(f"{'ok  ' if ok else 'FAIL'} a missing pcap is named and exits 1 ({bad.stderr.strip()})")
     failures += not ok
-    print(f"{3 - failures} passed, {failures} failed")
+    checks = 3
+
+    # the list map: filled from --list (its size in the output), a list
+    # that does not fit refused with the capacity named, a bad line named;
+    # and the list options' misuse refused before anything loads (exit 2)
+    tmpdir = os.path.dirname(corpus)
+    lst = os.path.join(tmpdir, f"teishi-xdp-{os.getpid()}.list")
+    badlst = os.path.join(tmpdir, f"teishi-xdp-{os.getpid()}-bad.list")
+    with open(lst, "w") as f:
+        f.write("03-1234-5678\n06-6123-*\n0312340000..0312340999\n")
+    with open(badlst, "w") as f:
+        f.write("03-1234-5678\n03-1234-567\n")
+    try:
+        cases = [
+            (["test-run", "--list", lst, corpus], 0, '"list": {"entries": 3,'),
+            (["test-run", "--max-entries", "2", "--list", lst, corpus], 1,
+             "the XDP list map is full (2 entries; --max-entries)"),
+            (["test-run", "--list", badlst, corpus], 1, f"{badlst}:2:"),
+            (["test-run", "--list", lst, "--redis", "127.0.0.1:6379", corpus], 2,
+             "--list and --redis cannot be used together"),
+            (["test-run", "--redis", "127.0.0.1:6379", corpus], 2,
+             "test-run takes its list from --list"),
+            (["attach", "--dev", "lo", "--redis-cache", "/tmp/x"], 2, "need --redis"),
+            (["attach", "--dev", "lo", "--redis", "127.0.0.1:6379", "--name", "a b"], 2,
+             "--name \"a b\""),
+            (["test-run", "--max-entries", "0", corpus], 2, "--max-entries \"0\": want"),
+            (["attach", "--dev", "lo", "--redis", "nohost"], 2, "--redis nohost: HOST:PORT"),
+            (["attach", "--dev", "lo", "--redis", "127.0.0.1:6379", "--redis-write", "x:0"], 2,
+             "--redis-write x:0: HOST:PORT"),
+        ]
+        for args, rc, want in cases:
+            r = subprocess.run([xdp] + args, capture_output=True, text=True, timeout=60)
+            ok = r.returncode == rc and (want in r.stderr or want in r.stdout)
+            print(f"{'ok  ' if ok else 'FAIL'} {' '.join(args)}: exit {r.returncode}"
+                  + ("" if ok else f" (want {rc}, {want!r}): {r.stdout}{r.stderr}"))
+            failures += not ok
+            checks += 1
+    finally:
+        os.unlink(lst)
+        os.unlink(badlst)
+    print(f"{checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
