@@ -162,7 +162,7 @@ static int delete_absent(const struct list_map *m, const struct teishi_list_key 
 int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n)
 {
 	struct teishi_list_key *held = NULL, *want;
-	size_t nh = 0, nw = 0, i = 0;
+	size_t nh = 0, nw = 0, i = 0, distinct = 0;
 	int rc, added, deleted = 0;
 
 	want = malloc((n ? n : 1) * sizeof(*want));
@@ -176,6 +176,13 @@ int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n)
 		nw++;
 	}
 	qsort(want, nw, sizeof(*want), key_cmp);
+	for (size_t j = 0; j < nw; j++)
+		distinct += j == 0 || key_cmp(&want[j - 1], &want[j]) != 0;
+	/* a list that cannot fit changes nothing */
+	if (m->max_entries && distinct > m->max_entries) {
+		rc = -ENOSPC;
+		goto out;
+	}
 	rc = held_keys(m->fd, &held, &nh);
 	if (rc < 0)
 		goto out;
@@ -196,11 +203,6 @@ int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n)
 	if (!deleted)
 		rc = delete_absent(m, held, nh, want, nw);
 	if (rc == 0) {
-		/* distinct keys: want is sorted */
-		size_t distinct = 0;
-
-		for (size_t j = 0; j < nw; j++)
-			distinct += j == 0 || key_cmp(&want[j - 1], &want[j]) != 0;
 		m->entries = distinct;
 		m->version++;
 	}

@@ -21,7 +21,7 @@
 
 struct list_map {
 	int fd;             /* the LPM-trie map */
-	uint32_t max_entries; /* its capacity, for the error that says it is full */
+	uint32_t max_entries; /* its capacity (0: unknown; the kernel says when full) */
 	uint64_t entries;   /* entries held */
 	uint64_t version;   /* changes made (a load counts one) */
 	/* where sync's warnings go (NULL: nowhere) */
@@ -42,10 +42,12 @@ int list_map_key(uint64_t key, unsigned kind, struct teishi_list_key *k);
  * run without the XDP object.  Returns its fd or a negative errno. */
 int list_map_create(uint32_t max_entries);
 
-/* Make the map hold exactly e[0..n) (a later duplicate wins).  Counts
- * the entries the map held first, so it may be called on a map filled by
- * an earlier run.  Returns 0 or a negative errno (the map then holds the
- * new entries written so far and the old ones not yet deleted). */
+/* Make the map hold exactly e[0..n) (a later duplicate wins).  Reads the
+ * entries the map held first, so it may be called on a map filled by an
+ * earlier run.  Returns 0, -ENOSPC for more distinct entries than
+ * max_entries (nothing changed), or another negative errno from the
+ * kernel (the map then holds the new entries written so far and the old
+ * ones not yet deleted). */
 int list_map_load(struct list_map *m, const struct ntrie_entry *e, size_t n);
 
 /* The entries the map holds, as a sync_walk_fn (list: a struct

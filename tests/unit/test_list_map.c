@@ -260,6 +260,15 @@ static void test_list_map_load_apply_and_full(void **st)
 	assert_int_equal(list_map_load(&m, big, 5), -ENOSPC);
 	assert_true(w.n >= 1);
 	assert_non_null(strstr(w.last, "full (4 entries"));
+	assert_int_equal(map_size(m.fd), 2); /* nothing changed */
+	assert_int_equal(m.entries, 2);
+	assert_int_equal(list_map_lookup(m.fd, K("81333333333"), &x), 1);
+	assert_int_equal(list_map_lookup(m.fd, K("81700000000"), &x), 0);
+	/* a map whose capacity the caller did not give: the kernel's refusal
+	 * is the same error */
+	m.max_entries = 0;
+	assert_int_equal(list_map_load(&m, big, 5), -ENOSPC);
+	m.max_entries = 4;
 	/* an old and a new list that fit only one at a time: the old goes
 	 * first */
 	assert_int_equal(list_map_load(&m, big, 4), 0);
