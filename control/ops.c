@@ -1945,7 +1945,8 @@ static void op_dataplanes(struct req *r)
 	stream_id(latest, want);
 	req_table(r, "dataplane", "state", "stream_id", "behind", "entries", "blocked", "heartbeat_s", "started", NULL);
 	json_t *arr = json_array();
-	size_t good = 0;
+	size_t good = 0, n_rewound = 0;
+	char rewound[160] = "";
 	for (size_t i = 0; i < m->elements; i++) {
 		const char *name = m->element[i]->str;
 		redisReply *h = store_cmd(S(r), "HGETALL " SYNC_DATAPLANE_PREFIX "%s", name);
@@ -1955,10 +1956,11 @@ static void op_dataplanes(struct req *r)
 			REDIS_FAIL(r);
 			return;
 		}
-		static const char *const keys[] = {"at", "entries", "stream_id", "blocked", "started"};
-		const char *f[5] = {0}; /* by keys[] */
+		static const char *const keys[] = {"at", "entries", "stream_id", "blocked", "started",
+						   "rewound_from"};
+		const char *f[6] = {0}; /* by keys[] */
 		for (size_t k = 0; h->type == REDIS_REPLY_ARRAY && k + 1 < h->elements; k += 2)
-			for (size_t j = 0; j < 5; j++)
+			for (size_t j = 0; j < 6; j++)
 				if (strcmp(h->element[k]->str, keys[j]) == 0)
 					f[j] = h->element[k + 1]->str;
 		const char *state;
@@ -1997,6 +1999,14 @@ static void op_dataplanes(struct req *r)
 			json_object_set_new(o, "at", json_string(f[0]));
 			json_object_set_new(o, "started", json_string(f[4] ? f[4] : ""));
 		}
+		if (f[0] && f[5] && f[5][0]) {
+			/* it reloaded from a server whose stream ended before what it
+			 * had applied: the orders after a restored backup are gone */
+			json_object_set_new(o, "rewound_from", json_string(f[5]));
+			if (!rewound[0])
+				snprintf(rewound, sizeof(rewound), "%s (it had applied %s)", name, f[5]);
+			n_rewound++;
+		}
 		json_array_append_new(arr, o);
 		freeReplyObject(h);
 	}
@@ -2006,6 +2016,11 @@ static void op_dataplanes(struct req *r)
 	json_object_set_new(r->data, "ok", json_boolean(m->elements > 0 && good == m->elements));
 	if (m->elements == 0)
 		req_ok(r, "no dataplane has reported a heartbeat");
+	else if (n_rewound)
+		req_ok(r, "%zu of %zu dataplanes current (latest change %s, %lld entries); %zu reloaded "
+		       "from a Redis that went back in time, first %s: orders made after a restored "
+		       "backup are in force nowhere until entered again", good, m->elements, latest,
+		       entries, n_rewound, rewound);
 	else
 		req_ok(r, "%zu of %zu dataplanes current (latest change %s, %lld entries)", good, m->elements,
 		       latest, entries);

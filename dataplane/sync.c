@@ -414,7 +414,9 @@ static int load_all(struct sync *s)
 	freeReplyObject(r);
 	/* Said, not refused: a restored backup is an operator's choice, and
 	 * teishid's data is the truth; but it must not pass unnoticed. */
-	if (s->loaded && id_cmp(id, s->st.last_id) < 0)
+	bool rewound = s->loaded && id_cmp(id, s->st.last_id) < 0;
+
+	if (rewound)
 		warn(s, "%s ends at %s, before %s already applied: this server went back in time "
 		     "(a restored backup?); loading its set", SYNC_CHANGES_KEY, id, s->st.last_id);
 	do {
@@ -462,6 +464,10 @@ static int load_all(struct sync *s)
 	free(e);
 	if (rc < 0)
 		return fail(s, rc, "loading %zu entries of %s: %s", n, SYNC_ENTRIES_KEY, strerror(-rc));
+	if (rewound) {
+		memcpy(s->st.rewound_from, s->st.last_id, sizeof(s->st.rewound_from));
+		s->st.rewinds++;
+	}
 	snprintf(s->st.last_id, sizeof(s->st.last_id), "%s", id);
 	s->loaded = true;
 	s->st.loads++;
@@ -823,10 +829,10 @@ int sync_heartbeat(struct sync *s, const char *const *fields, const char *const 
 int sync_heartbeat_dataplane(struct sync *s, const struct sync_beat *b)
 {
 	static const char *const f[] = { "entries", "version", "stream_id", "frames", "blocked",
-					 "events_lost", "follows", "pid", "started" };
+					 "events_lost", "follows", "pid", "started", "rewound_from" };
 	char entries[24], version[24], frames[24], blocked[24], lost[24], pid[16], started[40];
 	const char *v[] = { entries, version, s->st.last_id, frames, blocked, lost, b->follows,
-			    pid, started };
+			    pid, started, s->st.rewound_from };
 	struct tm tm;
 
 	snprintf(entries, sizeof(entries), "%" PRIu64, b->entries);
@@ -837,7 +843,7 @@ int sync_heartbeat_dataplane(struct sync *s, const struct sync_beat *b)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	gmtime_r(&b->started, &tm);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return sync_heartbeat(s, f, v, 9, SYNC_HEARTBEAT_TTL_S);
+	return sync_heartbeat(s, f, v, s->st.rewound_from[0] ? 10 : 9, SYNC_HEARTBEAT_TTL_S);
 }
 
 int sync_flush(struct sync *s)

@@ -98,6 +98,12 @@ struct sync_stats {
 	uint64_t events;          /* events written to teishi:events */
 	uint64_t events_failed;   /* events Redis refused or that were lost with the connection */
 	uint64_t heartbeats;
+	/* The last record applied before the latest reload from a server whose
+	 * stream ends before it (a restored backup, or a replica promoted
+	 * behind): the orders after it were dropped with the reload.  "" when
+	 * none; sent in the heartbeat, for teishictl dataplanes. */
+	char rewound_from[SYNC_ID_MAX];
+	uint64_t rewinds;
 };
 
 /* Ready-made ops that keep an ntrie as the list: a load is ntrie_build,
@@ -165,7 +171,9 @@ int sync_heartbeat(struct sync *s, const char *const *fields, const char *const 
 /* A dataplane's heartbeat with the fields docs/redis-schema.md names and
  * teishictl dataplanes reads: sync_heartbeat() of entries, version,
  * stream_id (the last record applied), frames, blocked, events_lost,
- * follows, pid and started (UTC), with a TTL of SYNC_HEARTBEAT_TTL_S. */
+ * follows, pid and started (UTC), and rewound_from once the session has
+ * reloaded from a server that went back in time, with a TTL of
+ * SYNC_HEARTBEAT_TTL_S. */
 #define SYNC_HEARTBEAT_TTL_S 10
 struct sync_beat {
 	uint64_t entries;     /* entries in the list in force */

@@ -552,6 +552,13 @@ PY
 	expect 1 "--json says which (and exits 1 too)" -- "$TEISHICTL" -s "$W/sock" --json dataplanes
 	contains "behind count" '"name":"lag","state":"behind","behind":1'
 	contains "verdict" '"ok":false'
+	# a dataplane that reloaded from a Redis that went back in time says
+	# what it had applied; the summary says what that means
+	rcli HSET teishi:dataplane:lag rewound_from 99999999999999-0 >/dev/null
+	expect 1 "dataplanes: one reloaded from a rewound Redis" -- C dataplanes
+	contains "rewound: said" "1 reloaded from a Redis that went back in time, first lag (it had applied 99999999999999-0)"
+	expect 1 "--json: rewound_from" -- "$TEISHICTL" -s "$W/sock" --json dataplanes
+	contains "rewound_from field" '"rewound_from":"99999999999999-0"'
 
 	kill -TERM "$DPPID"; wait "$DPPID"
 	equals "teishi-dp exits 0" "$?" 0

@@ -481,6 +481,8 @@ static void test_sync_resumes_from_a_cached_position(void **st)
 	assert_int_equal(h.loads, 1);
 	assert_int_equal(h.last_load_n, 3);
 	assert_int_equal(h.n_warn, 0);
+	sync_get_stats(s, &ss);
+	assert_string_equal(ss.rewound_from, ""); /* behind, not back in time */
 	done(s, &h);
 
 	/* one past the stream's end: the server went back in time, said */
@@ -492,6 +494,14 @@ static void test_sync_resumes_from_a_cached_position(void **st)
 	assert_non_null(strstr(h.warnings[0], "went back in time"));
 	sync_get_stats(s, &ss);
 	assert_int_equal(ss.loads, 1);
+	assert_string_equal(ss.rewound_from, "99999999999999-0");
+	assert_int_equal(ss.rewinds, 1);
+	/* and the heartbeat says so */
+	struct sync_beat beat = { .entries = 3, .follows = "x", .started = 0 };
+	assert_int_equal(sync_heartbeat_dataplane(s, &beat), 0);
+	assert_int_equal(sync_flush(s), 0);
+	assert_string_equal(R("HGET", "teishi:dataplane:dp-test@lab", "rewound_from", NULL),
+			    "99999999999999-0");
 	done(s, &h);
 }
 
