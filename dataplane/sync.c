@@ -1004,6 +1004,12 @@ static void nt_warn(void *ctx, const char *msg)
 
 const struct sync_ops sync_ntrie_ops = { nt_load, nt_apply, nt_warn };
 
+/* A failed stdio write's cause (ENOSPC on a full disk), not a bare EIO. */
+static int write_error(void)
+{
+	return errno ? -errno : -EIO;
+}
+
 struct cache_out {
 	FILE *f;
 	size_t n;
@@ -1016,8 +1022,9 @@ static int cache_line(void *ctx, const struct ntrie_entry *e)
 	size_t n = ntrie_key_digits(e->key, d);
 
 	o->n++;
-	return fprintf(o->f, "%.*s%s\n", (int)n, d, e->kind == NTRIE_PREFIX ? "*" : "") < 0 ? -EIO
-											     : 0;
+	return fprintf(o->f, "%.*s%s\n", (int)n, d, e->kind == NTRIE_PREFIX ? "*" : "") < 0
+		       ? write_error()
+		       : 0;
 }
 
 /* The rename is durable once the directory holding it is synced. */
@@ -1059,9 +1066,10 @@ int sync_cache_update(struct sync_cache *c, const struct sync *s, uint64_t versi
 	int rc;
 
 	if (c->path == NULL || version == c->version ||
-	    (!force && c->version != UINT64_MAX && c->written_s > 0 &&
-	     now - c->written_s < SYNC_CACHE_EVERY_S))
+	    (!force && c->tried_s > 0 && now - c->tried_s < SYNC_CACHE_EVERY_S))
 		return 0;
+	/* a failed write (a full disk) is tried again on the same schedule */
+	c->tried_s = now;
 	rc = sync_cache_write_list(c->path, s->st.last_id, walk, list);
 	if (rc < 0) {
 		c->failing++;
@@ -1069,7 +1077,6 @@ int sync_cache_update(struct sync_cache *c, const struct sync *s, uint64_t versi
 	}
 	c->failing = 0;
 	c->version = version;
-	c->written_s = now;
 	return 1;
 }
 
@@ -1107,11 +1114,12 @@ int sync_cache_write_list(const char *path, const char *last_id, sync_walk_fn wa
 	o.f = fopen(tmp, "w");
 	if (o.f == NULL)
 		return -errno;
-	rc = fprintf(o.f, SYNC_CACHE_HEADER "%s\n", last_id) < 0 ? -EIO : 0;
+	errno = 0;
+	rc = fprintf(o.f, SYNC_CACHE_HEADER "%s\n", last_id) < 0 ? write_error() : 0;
 	if (rc == 0)
 		rc = walk(list, cache_line, &o);
 	if (rc == 0 && fprintf(o.f, SYNC_CACHE_END "%zu\n", o.n) < 0)
-		rc = -EIO;
+		rc = write_error();
 	if (rc == 0 && (fflush(o.f) != 0 || fsync(fileno(o.f)) != 0))
 		rc = -errno;
 	if (fclose(o.f) != 0 && rc == 0)

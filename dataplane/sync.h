@@ -217,12 +217,13 @@ int sync_walk_ntrie(const void *list, int (*fn)(void *ctx, const struct ntrie_en
 		    void *ctx);
 
 /* When the cache is written: once the list changed, at most every
- * SYNC_CACHE_EVERY_S seconds, and whenever forced (at exit). */
+ * SYNC_CACHE_EVERY_S seconds (a failed write too), and whenever forced
+ * (at exit). */
 #define SYNC_CACHE_EVERY_S 10
 struct sync_cache {
 	const char *path;
 	uint64_t version;    /* the list version the file holds; start at UINT64_MAX */
-	double written_s;    /* CLOCK_MONOTONIC of that write; 0: none yet */
+	double tried_s;      /* CLOCK_MONOTONIC of the last write tried; 0: none yet */
 	unsigned failing;    /* writes failed in a row */
 };
 /* Write c->path when due: version is the list's version now, s gives

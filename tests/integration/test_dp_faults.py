@@ -19,7 +19,9 @@ rejects read back from it.  It checks that:
     never taken for the cache;
   - a start from that cache with Redis down enforces it;
   - with Redis down and no cache, --redis-start forward brings the link up
-    with nothing blocked, and the list is enforced once Redis answers.
+    with nothing blocked, and the list is enforced once Redis answers;
+  - a cache on a full disk: the failed write is said once, leaves no
+    temporary file, and blocking goes on.
 
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
@@ -179,6 +181,38 @@ def kill_during_cache_write(cmd, redis, cache, failures):
                         f"enforced: {said in err}")
 
 
+def full_disk(cmd, redis, work, failures):
+    """--redis-cache on a file system too small for the list (a full disk):
+    the failed write is said once, leaves no temporary file, is retried on
+    the cache's schedule, and enforcement goes on."""
+    small = os.path.join(work, "small")
+    os.mkdir(small)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", small],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"full disk: not run, cannot mount a tmpfs: {p.stderr.strip()}")
+        return
+    try:
+        cache = os.path.join(small, "list.cache")
+        proc, cap, snd = start_dp(cmd + ["--redis-cache", cache], 30000)
+        try:
+            time.sleep(1.5)  # the first write, tried and failed
+            r, _ = until_blocked(cap, snd, A, 3.0)
+            if r is None:
+                failures.append(f"cache on a full disk: {A} no longer blocked")
+            leftovers = os.listdir(small)
+        finally:
+            err = stop_dp(proc, cap)
+        said = err.count(f"--redis-cache {cache}: No space left on device (retrying)")
+        if said != 1 or leftovers or proc.returncode != 0:
+            failures.append(f"cache on a full disk: said {said} times (want 1), files left "
+                            f"{leftovers}, exit {proc.returncode}")
+        else:
+            print("cache on a full disk: said once, nothing left on the disk, still blocking")
+    finally:
+        subprocess.run(["umount", small], capture_output=True)
+
+
 def start_forwarding(cmd, redis, failures):
     """Redis down, no cache, --redis-start forward: the link comes up with
     nothing blocked, and the list is enforced once Redis answers."""
@@ -237,6 +271,7 @@ def main():
                             "reloaded), a failure, the one add")
         kill_during_cache_write(cmd + ["--redis-cache", cache], redis, cache, failures)
         start_forwarding(cmd, redis, failures)
+        full_disk(cmd, redis, work, failures)
     finally:
         if redis.proc and redis.proc.poll() is None:
             redis.proc.send_signal(signal.SIGCONT)
