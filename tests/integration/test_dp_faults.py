@@ -21,7 +21,10 @@ rejects read back from it.  It checks that:
   - with Redis down and no cache, --redis-start forward brings the link up
     with nothing blocked, and the list is enforced once Redis answers;
   - a cache on a full disk: the failed write is said once, leaves no
-    temporary file, and blocking goes on.
+    temporary file, and blocking goes on;
+  - a bulk order of 500,000 entries in one transaction (Redis answers
+    nothing else meanwhile) while INVITEs flow: a listed caller is
+    rejected all along, and the bulk's numbers are blocked afterwards.
 
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
@@ -37,8 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import dpdk_run  # noqa: E402
 from test_dp_rss import enter_netns, read_stats, skip  # noqa: E402
-from test_dp_sync import (DpDown, Redis, dp_command, site_up, start_dp, stop_dp,  # noqa: E402
-                          until_blocked, wait_reject)
+from test_dp_sync import (PASSWORD, DpDown, Redis, dp_command, site_up, start_dp,  # noqa: E402
+                          stop_dp, until_blocked, wait_reject)
 
 A = "81312345678"   # listed from the start: 03-1234-5678
 B = "815012345678"  # suspended once the hung Redis runs again: 050-1234-5678
@@ -181,6 +184,62 @@ def kill_during_cache_write(cmd, redis, cache, failures):
                         f"enforced: {said in err}")
 
 
+BULK = 500000
+# A bulk order as teishid writes it, in one server-side script: Redis
+# answers nothing else while it runs.
+BULK_SCRIPT = """
+local n, per, id = tonumber(ARGV[1]), 1000, nil
+for base = 0, n - 1, per do
+  local e = {}
+  for i = base, math.min(base + per, n) - 1 do e[#e + 1] = string.format('8197%07d', i) end
+  redis.call('SADD', KEYS[1], unpack(e))
+  id = redis.call('XADD', KEYS[2], '*', 'op', 'add', 'order', 'BULK-F', 'entries',
+                  table.concat(e, ' '))
+end
+return id
+"""
+
+
+def bulk_under_traffic(cmd, redis, failures):
+    """A bulk order of BULK entries while INVITEs flow: during the
+    transaction (Redis answers nothing else) a listed caller is still
+    rejected at once; afterwards the bulk's numbers are blocked."""
+    proc, cap, snd = start_dp(cmd, 40000)
+    try:
+        redis.cmd("HSETNX", "teishi:meta", "schema", "1")
+        bulk = subprocess.Popen(["redis-cli", "--no-auth-warning", "-a", PASSWORD, "-p",
+                                 str(redis.port), "EVAL", BULK_SCRIPT, "2", "teishi:entries",
+                                 "teishi:changes", str(BULK)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        slowest, rounds = 0.0, 0
+        while bulk.poll() is None:
+            sent = time.monotonic()
+            cid = snd.send(A)
+            r = wait_reject(cap, cid, 1.0)
+            if r is None:
+                failures.append(f"during the bulk transaction: {A} not rejected within 1 s")
+                break
+            slowest = max(slowest, time.monotonic() - sent)
+            rounds += 1
+            time.sleep(0.02)
+        out, err = bulk.communicate(timeout=120)
+        took = time.monotonic() - t0
+        if bulk.returncode != 0 or "-" not in out:
+            failures.append(f"the bulk script failed: {out}{err}")
+        r, secs = until_blocked(cap, snd, f"8197{BULK - 1:07d}", 15.0)
+        if r is None:
+            failures.append("the bulk order's last number was never blocked")
+        else:
+            print(f"bulk order of {BULK} in one transaction ({took:.1f} s in Redis): "
+                  f"{rounds} rejects meanwhile, the slowest {slowest * 1000:.0f} ms; its last "
+                  f"number blocking {secs:.1f} s after the transaction")
+    finally:
+        err = stop_dp(proc, cap)
+    if proc.returncode != 0:
+        failures.append(f"after the bulk order teishi-dp exited {proc.returncode}")
+
+
 def full_disk(cmd, redis, work, failures):
     """--redis-cache on a file system too small for the list (a full disk):
     the failed write is said once, leaves no temporary file, is retried on
@@ -272,6 +331,7 @@ def main():
         kill_during_cache_write(cmd + ["--redis-cache", cache], redis, cache, failures)
         start_forwarding(cmd, redis, failures)
         full_disk(cmd, redis, work, failures)
+        bulk_under_traffic(cmd, redis, failures)
     finally:
         if redis.proc and redis.proc.poll() is None:
             redis.proc.send_signal(signal.SIGCONT)
