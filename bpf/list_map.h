@@ -8,6 +8,12 @@
  * entry of the new list, then deletes what it no longer holds, so that an
  * entry in both is never absent, and a bulk order is as many updates.
  * Functions taking a struct list_map belong to one thread.
+ *
+ * A load is written in key order, in batches (BPF_MAP_UPDATE_BATCH where
+ * the kernel has it).  A change batch is applied an update at a time,
+ * also a bulk order's million: which adds are new must be known for the
+ * entry count the heartbeat reports, and the kernel does not say.  A
+ * shadow of the keys in user space would allow batches there too.
  */
 #ifndef TEISHI_LIST_MAP_H
 #define TEISHI_LIST_MAP_H
@@ -24,6 +30,8 @@ struct list_map {
 	uint32_t max_entries; /* its capacity (0: unknown; the kernel says when full) */
 	uint64_t entries;   /* entries held */
 	uint64_t version;   /* changes made (a load counts one) */
+	int no_batch;       /* the kernel does not batch this map's updates (found out, or set
+			     * by a test): one syscall an entry */
 	/* where sync's warnings go (NULL: nowhere) */
 	void (*warn)(void *warn_ctx, const char *msg);
 	void *warn_ctx;

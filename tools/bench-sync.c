@@ -17,9 +17,14 @@
  *           script (one transaction): from its reply to the last entry
  *           found, i.e. one XREAD batch applied as one rebuild.
  *
- * Ends with: RESULT entries=N load_s=... smembers_s=... load_ratio=...
- *   change_p50_us=... change_p99_us=... floor_p50_us=... floor_p99_us=...
- *   change_ratio=... bulk_s=...
+ * With --xdp the list is teishi-xdp's instead: a kernel LPM-trie map kept
+ * by list_map_ops (one bpf() update per entry), and the reader looks
+ * entries up with bpf(BPF_MAP_LOOKUP_ELEM), the kernel's lookup.  Needs
+ * root (CAP_BPF).
+ *
+ * Ends with: RESULT list=ntrie|xdp_map entries=N load_s=... smembers_s=...
+ *   load_ratio=... change_p50_us=... change_p99_us=... floor_p50_us=...
+ *   floor_p99_us=... change_ratio=... bulk_s=...
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +42,9 @@
 #include "ntrie.h"
 #include "redis_fixture.h"
 #include "sync.h"
+#ifdef BENCH_XDP
+#include "list_map.h"
+#endif
 
 static double now_s(void)
 {
@@ -152,6 +160,34 @@ static void retire(void *ctx, void *p)
 
 static struct sync_ntrie hold;
 static struct sync *sess;
+#ifdef BENCH_XDP
+static struct list_map xmap;
+#endif
+static int use_xdp;
+
+/* Whether the list the session keeps holds key, as its dataplane looks. */
+static int list_has(uint64_t key)
+{
+	struct ntrie_match m;
+
+#ifdef BENCH_XDP
+	if (use_xdp)
+		return list_map_lookup(xmap.fd, key, &m) == 1;
+#endif
+	return ntrie_lookup(hold.t, key, &m);
+}
+
+static uint64_t list_entries(void)
+{
+	struct ntrie_stats ts;
+
+#ifdef BENCH_XDP
+	if (use_xdp)
+		return xmap.entries;
+#endif
+	ntrie_stats(hold.t, &ts);
+	return ts.entries;
+}
 static atomic_int stop_sync;
 static _Atomic uint64_t target; /* key the reader waits for; 0: none */
 static _Atomic double seen_at;
@@ -176,8 +212,6 @@ static void *sync_thread(void *arg)
 
 static void *reader_thread(void *arg)
 {
-	struct ntrie_match m;
-
 	(void)arg;
 	while (!atomic_load(&stop_sync)) {
 		uint64_t k = atomic_load(&target);
@@ -189,7 +223,7 @@ static void *reader_thread(void *arg)
 			nanosleep(&d, NULL);
 			continue;
 		}
-		if (ntrie_lookup(hold.t, k, &m)) {
+		if (list_has(k)) {
 			atomic_store(&seen_at, now_s());
 			atomic_store(&target, 0);
 		} else {
@@ -256,12 +290,15 @@ static void *floor_thread(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bench-sync [--entries N] [--changes N] [--quick]\n"
+		"usage: bench-sync [--entries N] [--changes N] [--quick] [--xdp]\n"
 		"  --entries N  entries loaded and entries of the bulk order (default 1000000)\n"
 		"  --changes N  single suspensions timed, and as many for the floor (default 1000)\n"
 		"  --quick      10000 entries, 50 changes: proves it runs, not timed\n"
+		"  --xdp        the list in a kernel LPM-trie map (teishi-xdp's list_map)\n"
+		"               instead of teishi-dp's ntrie; needs root\n"
 		"Starts a private redis-server (AOF, appendfsync always).  Ends with\n"
-		"  RESULT entries=N load_s=... smembers_s=... load_ratio=... change_p50_us=...\n"
+		"  RESULT list=ntrie|xdp_map entries=N load_s=... smembers_s=... load_ratio=...\n"
+		"  change_p50_us=...\n"
 		"  change_p99_us=... floor_p50_us=... floor_p99_us=... change_ratio=... bulk_s=...\n");
 }
 
@@ -271,6 +308,7 @@ int main(int argc, char **argv)
 		{ "entries", required_argument, NULL, 'e' },
 		{ "changes", required_argument, NULL, 'c' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "xdp", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -293,6 +331,12 @@ int main(int argc, char **argv)
 		case 'q':
 			n = 10000;
 			changes = 50;
+			break;
+		case 'x':
+#ifndef BENCH_XDP
+			die("--xdp", "built without libbpf");
+#endif
+			use_xdp = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -322,20 +366,30 @@ int main(int argc, char **argv)
 	hold.t = ntrie_create(&tc);
 	if (hold.t == NULL)
 		die("ntrie_create", strerror(errno));
+#ifdef BENCH_XDP
+	if (use_xdp) {
+		xmap.max_entries = (uint32_t)(2 * n + (unsigned long)changes + 16);
+		xmap.fd = list_map_create(xmap.max_entries);
+		if (xmap.fd < 0)
+			die("--xdp: an LPM-trie map", strerror(-xmap.fd));
+	}
+	sess = use_xdp ? sync_create(&sc, &list_map_ops, &xmap)
+		       : sync_create(&sc, &sync_ntrie_ops, &hold);
+#else
 	sess = sync_create(&sc, &sync_ntrie_ops, &hold);
+#endif
 	if (sess == NULL)
 		die("sync_create", strerror(errno));
 	t0 = now_s();
 	if (sync_step(sess) < 0)
 		die("first load", sync_error(sess));
 	double load_s = now_s() - t0;
-	struct ntrie_stats ts;
-	ntrie_stats(hold.t, &ts);
-	if (ts.entries != members)
-		die("load", "the trie does not hold the set");
-	printf("bench-sync: load of %zu entries: sync %.3f s (SSCAN, parse, ntrie_build), "
-	       "SMEMBERS alone %.3f s, ratio %.2f\n", members, load_s, smembers_s,
-	       load_s / smembers_s);
+	const char *list = use_xdp ? "xdp_map" : "ntrie";
+	if (list_entries() != members)
+		die("load", "the list does not hold the set");
+	printf("bench-sync: load of %zu entries: sync %.3f s (SSCAN, parse, %s), "
+	       "SMEMBERS alone %.3f s, ratio %.2f\n", members, load_s,
+	       use_xdp ? "a bpf() update each" : "ntrie_build", smembers_s, load_s / smembers_s);
 
 	/* change latency: the session and a reader in their own threads */
 	pthread_t st, rt, ft;
@@ -390,9 +444,8 @@ int main(int argc, char **argv)
 	atomic_store(&stop_sync, 1);
 	pthread_join(st, NULL);
 	pthread_join(rt, NULL);
-	ntrie_stats(hold.t, &ts);
-	if (ts.entries != members + (size_t)changes + n)
-		die("bulk", "the trie does not hold every entry");
+	if (list_entries() != members + (size_t)changes + n)
+		die("bulk", "the list does not hold every entry");
 
 	/* the floor: a plain XREAD follower of the same writes */
 	struct floor_arg fa = { .n = changes };
@@ -420,18 +473,19 @@ int main(int argc, char **argv)
 	double c50 = pct(lat, changes, 0.5), c99 = pct(lat, changes, 0.99);
 	double f50 = pct(flo, changes, 0.5), f99 = pct(flo, changes, 0.99);
 
-	printf("bench-sync: %d single suspensions (MULTI SADD XADD EXEC) to found in the trie by "
+	printf("bench-sync: %d single suspensions (MULTI SADD XADD EXEC) to found in the %s by "
 	       "a reader: p50 %.1f us p99 %.1f us; a bare XREAD follower of the same writes: "
-	       "p50 %.1f us p99 %.1f us; ratio of p50 %.2f\n", changes, c50, c99, f50, f99,
+	       "p50 %.1f us p99 %.1f us; ratio of p50 %.2f\n", changes, list, c50, c99, f50, f99,
 	       c50 / f50);
 	printf("bench-sync: bulk order of %lu entries (%lu records, one script): %.3f s from its "
-	       "reply to the last entry found (rebuilds: %llu; failed session steps: %u)\n", n,
-	       (n + 999) / 1000, bulk_s, (unsigned long long)hold.rebuilds,
+	       "reply to the last entry found (%s%llu; failed session steps: %u)\n", n,
+	       (n + 999) / 1000, bulk_s, use_xdp ? "map updates: " : "rebuilds: ",
+	       use_xdp ? (unsigned long long)n : (unsigned long long)hold.rebuilds,
 	       atomic_load(&sync_failures));
-	printf("RESULT entries=%zu load_s=%.3f smembers_s=%.3f load_ratio=%.2f change_p50_us=%.1f "
-	       "change_p99_us=%.1f floor_p50_us=%.1f floor_p99_us=%.1f change_ratio=%.2f "
-	       "bulk_s=%.3f\n", members, load_s, smembers_s, load_s / smembers_s, c50, c99, f50,
-	       f99, c50 / f50, bulk_s);
+	printf("RESULT list=%s entries=%zu load_s=%.3f smembers_s=%.3f load_ratio=%.2f "
+	       "change_p50_us=%.1f change_p99_us=%.1f floor_p50_us=%.1f floor_p99_us=%.1f "
+	       "change_ratio=%.2f bulk_s=%.3f\n", list, members, load_s, smembers_s,
+	       load_s / smembers_s, c50, c99, f50, f99, c50 / f50, bulk_s);
 	sync_free(sess);
 	ntrie_free(hold.t);
 	for (unsigned i = 0; i < n_retired; i++)
