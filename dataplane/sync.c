@@ -843,7 +843,9 @@ int sync_heartbeat_dataplane(struct sync *s, const struct sync_beat *b)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	gmtime_r(&b->started, &tm);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return sync_heartbeat(s, f, v, s->st.rewound_from[0] ? 10 : 9, SYNC_HEARTBEAT_TTL_S);
+	/* rewound_from always, empty when none: HSET then overwrites what a
+	 * run of the same name left in the hash before its TTL ran out */
+	return sync_heartbeat(s, f, v, 10, SYNC_HEARTBEAT_TTL_S);
 }
 
 int sync_flush(struct sync *s)

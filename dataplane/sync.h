@@ -171,8 +171,8 @@ int sync_heartbeat(struct sync *s, const char *const *fields, const char *const 
 /* A dataplane's heartbeat with the fields docs/redis-schema.md names and
  * teishictl dataplanes reads: sync_heartbeat() of entries, version,
  * stream_id (the last record applied), frames, blocked, events_lost,
- * follows, pid and started (UTC), and rewound_from once the session has
- * reloaded from a server that went back in time, with a TTL of
+ * follows, pid, started (UTC) and rewound_from (empty until the session
+ * reloads from a server that went back in time), with a TTL of
  * SYNC_HEARTBEAT_TTL_S. */
 #define SYNC_HEARTBEAT_TTL_S 10
 struct sync_beat {
