@@ -55,6 +55,8 @@ static volatile sig_atomic_t stop;
 struct list_opts {
 	const char *list_path;
 	const char *redis, *redis_write, *redis_user, *redis_password_file, *name;
+	char host[PATH_MAX], whost[PATH_MAX]; /* --redis and --redis-write, parsed */
+	int port, wport;
 	const char *pin; /* where the map is pinned while teishi-xdp runs, or NULL */
 	const char *cache; /* --redis-cache */
 	unsigned long max_entries;
@@ -181,9 +183,9 @@ static void say_warning(void *ctx, const char *msg)
  * or Redis's first load (a failure there is fatal, as in teishi-dp). */
 static int list_setup(struct teishi_bpf *skel, const struct list_opts *o)
 {
-	char err[PATH_MAX + 256], host[PATH_MAX], whost[PATH_MAX], password[512] = "";
+	char err[PATH_MAX + 256], password[512] = "";
 	struct sync_config sc = { 0 };
-	int port, wport = 0, rc;
+	int rc;
 
 	lmap.fd = bpf_map__fd(skel->maps.teishi_list);
 	lmap.max_entries = (uint32_t)o->max_entries;
@@ -209,12 +211,6 @@ static int list_setup(struct teishi_bpf *skel, const struct list_opts *o)
 	}
 	if (!o->redis)
 		return 0;
-	if (sync_parse_addr(o->redis, host, sizeof(host), &port, err, sizeof(err)) < 0 ||
-	    (o->redis_write &&
-	     sync_parse_addr(o->redis_write, whost, sizeof(whost), &wport, err, sizeof(err)) < 0)) {
-		fprintf(stderr, "teishi-xdp: --redis: %s\n", err);
-		return -EINVAL;
-	}
 	if (o->redis_password_file &&
 	    sync_read_password(o->redis_password_file, password, sizeof(password), err,
 			       sizeof(err)) < 0) {
@@ -225,10 +221,10 @@ static int list_setup(struct teishi_bpf *skel, const struct list_opts *o)
 		snprintf(session_name, sizeof(session_name), "%s", o->name);
 	else
 		sync_default_name("teishi-xdp", session_name, sizeof(session_name));
-	sc.host = host;
-	sc.port = port;
-	sc.write_host = o->redis_write ? whost : NULL;
-	sc.write_port = wport;
+	sc.host = o->host;
+	sc.port = o->port;
+	sc.write_host = o->redis_write ? o->whost : NULL;
+	sc.write_port = o->wport;
 	sc.user = o->redis_user;
 	sc.password = o->redis_password_file ? password : NULL;
 	sc.name = session_name;
@@ -529,10 +525,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *addr = i ? lo.redis_write : lo.redis;
-		char host[PATH_MAX], why[PATH_MAX + 128];
-		int port;
+		char why[PATH_MAX + 128];
 
-		if (addr && sync_parse_addr(addr, host, sizeof(host), &port, why, sizeof(why)) < 0) {
+		if (addr && sync_parse_addr(addr, i ? lo.whost : lo.host, sizeof(lo.host),
+					    i ? &lo.wport : &lo.port, why, sizeof(why)) < 0) {
 			fprintf(stderr, "teishi-xdp: --%s %s\n", i ? "redis-write" : "redis", why);
 			return 2;
 		}

@@ -275,16 +275,13 @@ static int set_key(struct dp_app_config *c, enum key k, const char *val, char *e
 		return 0;
 	case K_REDIS:
 	case K_REDIS_WRITE: {
-		const char *colon = strrchr(val, ':');
-		char *dst = k == K_REDIS ? c->redis : c->redis_write;
-		uint32_t port;
+		char host[PATH_MAX], why[PATH_MAX + 96];
+		int port;
 
-		if (strlen(val) >= PATH_MAX)
-			goto bad;
-		if (val[0] != '/' && (colon == NULL || colon == val || parse_u32(colon + 1, 1, 65535, &port) < 0))
-			return fail(err, errlen, -EINVAL,
-				    "--%s %s: HOST:PORT or the path of a unix socket is needed", name, val);
-		strcpy(dst, val);
+		/* the rule the session applies (sync.h) */
+		if (sync_parse_addr(val, host, sizeof(host), &port, why, sizeof(why)) < 0)
+			return fail(err, errlen, -EINVAL, "--%s %s", name, why);
+		strcpy(k == K_REDIS ? c->redis : c->redis_write, val);
 		return 0;
 	}
 	case K_REDIS_USER:

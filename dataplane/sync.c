@@ -211,13 +211,14 @@ static const char *lost_why(const struct sync *s, const redisContext *c, int err
 
 /* One command and its reply; NULL after fail() on a lost connection or an
  * error reply. */
-static redisReply *cmd(struct sync *s, int argc, const char **argv)
+/* A command's reply r, or NULL after fail() when there is none (err:
+ * errno then) or it is an error reply. */
+static redisReply *reply_of(struct sync *s, int argc, const char **argv, redisReply *r, int err)
 {
-	redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
 	char why[128];
 
 	if (r == NULL) {
-		fail(s, -EIO, "%s: %s", argv[0], lost_why(s, s->c, errno, why, sizeof(why)));
+		fail(s, -EIO, "%s: %s", argv[0], lost_why(s, s->c, err, why, sizeof(why)));
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -226,6 +227,13 @@ static redisReply *cmd(struct sync *s, int argc, const char **argv)
 		return NULL;
 	}
 	return r;
+}
+
+static redisReply *cmd(struct sync *s, int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+
+	return reply_of(s, argc, argv, r, errno);
 }
 
 static struct timeval tv_ms(unsigned ms)
@@ -576,26 +584,26 @@ static redisReply *cmd_waiting(struct sync *s, int argc, const char **argv)
 	if (!s->wsep || s->idle == NULL)
 		return cmd(s, argc, argv);
 	if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK)
-		goto lost;
+		return reply_of(s, argc, argv, NULL, errno);
 	while (!done)
 		if (redisBufferWrite(c, &done) != REDIS_OK)
-			goto lost;
+			return reply_of(s, argc, argv, NULL, errno);
 	for (;;) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		int ready;
 
 		if (redisGetReplyFromReader(c, &reply) != REDIS_OK)
-			goto lost;
+			return reply_of(s, argc, argv, NULL, errno);
 		if (reply != NULL)
-			break;
+			return reply_of(s, argc, argv, reply, 0);
 		ready = poll(&pfd, 1, (int)s->block_ms);
 		if (ready > 0) {
 			if (redisBufferRead(c) != REDIS_OK)
-				goto lost;
+				return reply_of(s, argc, argv, NULL, errno);
 			continue;
 		}
 		if (ready < 0 && errno != EINTR)
-			goto lost;
+			return reply_of(s, argc, argv, NULL, errno);
 		if (mono_s() - start > limit) {
 			fail(s, -EIO, "%s: %s", argv[0], no_reply(s, why, sizeof(why)));
 			return NULL;
@@ -603,16 +611,6 @@ static redisReply *cmd_waiting(struct sync *s, int argc, const char **argv)
 		if (mono_s() - start > s->block_ms / 1000.0)
 			s->idle(s->idle_ctx);
 	}
-	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
-		fail(s, -EPROTO, "%s %s: %s", argv[0], argc > 1 ? argv[1] : "",
-		     ((redisReply *)reply)->str);
-		freeReplyObject(reply);
-		return NULL;
-	}
-	return reply;
-lost:
-	fail(s, -EIO, "%s: %s", argv[0], lost_why(s, c, errno, why, sizeof(why)));
-	return NULL;
 }
 
 static int follow(struct sync *s)
@@ -1245,8 +1243,8 @@ int sync_parse_addr(const char *addr, char *host, size_t cap, int *port, char *e
 			p = 0;
 	}
 	if (p == 0 || p > 65535) {
-		snprintf(err, errlen, "%s: HOST:PORT (port 1-65535) or the path of a unix socket "
-			 "is needed", addr);
+		snprintf(err, errlen, "%s: HOST:PORT or the path of a unix socket is needed (port "
+			 "1-65535)", addr);
 		return -EINVAL;
 	}
 	memcpy(host, addr, (size_t)(colon - addr));

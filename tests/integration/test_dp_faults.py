@@ -29,19 +29,17 @@ rejects read back from it.  It checks that:
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import dpdk_run  # noqa: E402
-from test_dp_rss import enter_netns, read_stats, skip  # noqa: E402
-from test_dp_sync import (PASSWORD, DpDown, Redis, dp_command, site_up, start_dp,  # noqa: E402
-                          stop_dp, until_blocked, wait_reject)
+from test_dp_rss import read_stats, skip  # noqa: E402
+from test_dp_sync import (PASSWORD, DpDown, dp_command, site, start_dp, stop_dp,  # noqa: E402
+                          until_blocked, wait_reject)
 
 A = "81312345678"   # listed from the start: 03-1234-5678
 B = "815012345678"  # suspended once the hung Redis runs again: 050-1234-5678
@@ -295,24 +293,8 @@ def start_forwarding(cmd, redis, failures):
 
 
 def main():
-    if os.geteuid() != 0:
-        skip("needs root (network namespace and tap device)")
-    if not os.path.exists("/dev/net/tun"):
-        skip("no /dev/net/tun")
-    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-        skip("redis-server or redis-cli missing")
-    run = dpdk_run.require_dp()
-    ns = f"teishi-faults-{os.getpid()}"
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
-    if p.returncode != 0:
-        skip(f"cannot create network namespace {ns}: {p.stderr.strip()}")
-    work = tempfile.mkdtemp(prefix="teishi-dp-faults-")
     failures = []
-    redis = Redis(work)
-    try:
-        enter_netns(ns)
-        site_up(redis)
+    with site("faults") as (run, work, redis):
         redis.change("add", A)
         stats_file = os.path.join(work, "stats.json")
         cache = os.path.join(work, "list.cache")
@@ -332,13 +314,6 @@ def main():
         start_forwarding(cmd, redis, failures)
         full_disk(cmd, redis, work, failures)
         bulk_under_traffic(cmd, redis, failures)
-    finally:
-        if redis.proc and redis.proc.poll() is None:
-            redis.proc.send_signal(signal.SIGCONT)
-            redis.kill()
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
-        run.cleanup()
     return dpdk_run.report(failures)
 
 

@@ -29,6 +29,7 @@ tap.  It checks that:
 
 Needs root, /dev/net/tun and redis-server; exits 77 (skip) otherwise.
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -219,13 +220,40 @@ def wait_applied(redis, record_id, timeout=5.0):
     return False
 
 
-def site_up(redis):
-    """In the namespace just entered: loopback up, IPv6 off (no router
-    solicitations on the tap), Redis started."""
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    sysctl("net/ipv6/conf/all/disable_ipv6", "1")
-    sysctl("net/ipv6/conf/default/disable_ipv6", "1")
-    redis.start()
+@contextlib.contextmanager
+def site(tag):
+    """A network namespace of its own, entered, with a work directory and
+    a Redis running in it (loopback up, IPv6 off: no router solicitations
+    on the tap); yields (run, work, redis) and removes it all after.
+    Skips (77) without root, /dev/net/tun, redis-server or a namespace."""
+    if os.geteuid() != 0:
+        skip("needs root (network namespace and tap device)")
+    if not os.path.exists("/dev/net/tun"):
+        skip("no /dev/net/tun")
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        skip("redis-server or redis-cli missing")
+    run = dpdk_run.require_dp()
+    ns = f"teishi-{tag}-{os.getpid()}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
+    if p.returncode != 0:
+        skip(f"cannot create network namespace {ns}: {p.stderr.strip()}")
+    work = tempfile.mkdtemp(prefix=f"teishi-dp-{tag}-")
+    redis = Redis(work)
+    try:
+        enter_netns(ns)
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        sysctl("net/ipv6/conf/all/disable_ipv6", "1")
+        sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+        redis.start()
+        yield run, work, redis
+    finally:
+        if redis.proc and redis.proc.poll() is None:
+            redis.proc.send_signal(signal.SIGCONT)  # a test may have stopped it
+            redis.kill()
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+        run.cleanup()
 
 
 def dp_command(run, work, redis, stats_file, tag):
@@ -248,25 +276,14 @@ def dp_command(run, work, redis, stats_file, tag):
 
 
 def main():
-    if os.geteuid() != 0:
-        skip("needs root (network namespace and tap device)")
-    if not os.path.exists("/dev/net/tun"):
-        skip("no /dev/net/tun")
-    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-        skip("redis-server or redis-cli missing")
-    run = dpdk_run.require_dp()
-    ns = f"teishi-sync-{os.getpid()}"
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True)
-    if p.returncode != 0:
-        skip(f"cannot create network namespace {ns}: {p.stderr.strip()}")
-    work = tempfile.mkdtemp(prefix="teishi-dp-sync-")
+    with site("sync") as (run, work, redis):
+        return follow_redis(run, work, redis)
+
+
+def follow_redis(run, work, redis):
     failures = []
-    redis = Redis(work)
     proc = cap = None
     try:
-        enter_netns(ns)
-        site_up(redis)
         redis.change("add", A)
         stats_file = os.path.join(work, "stats.json")
         cache = os.path.join(work, "list.cache")
@@ -462,11 +479,6 @@ def main():
             proc.wait()
         if cap:
             cap.finish()
-        if redis.proc and redis.proc.poll() is None:
-            redis.kill()
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
-        run.cleanup()
     return dpdk_run.report(failures)
 
 
